@@ -1,0 +1,46 @@
+// Package channel holds a connected source of customer messages (SPEC §11).
+package channel
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/openlines/openlines/internal/apperr"
+)
+
+// Channel types. Only TypeAPI, the plain connector channel, exists so far.
+const (
+	TypeAPI = "api"
+)
+
+// Channel is one source of messages bound to exactly one line.
+type Channel struct {
+	ID          string    `json:"id"`
+	WorkspaceID string    `json:"workspace_id"`
+	LineID      string    `json:"line_id"`
+	Type        string    `json:"type"`
+	Name        string    `json:"name"`
+	Active      bool      `json:"active"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ValidateType refuses channel types this build does not know.
+func ValidateType(t string) error {
+	if t != TypeAPI {
+		return apperr.FieldError("type", "%q is not a supported channel type (supported: api)", t)
+	}
+	return nil
+}
+
+// ValidateName checks a channel name; an empty one is replaced by the type.
+func ValidateName(name, typ string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = typ
+	}
+	if utf8.RuneCountInString(name) > 200 {
+		return "", apperr.FieldError("name", "is longer than 200 characters")
+	}
+	return name, nil
+}

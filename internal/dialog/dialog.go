@@ -1,0 +1,164 @@
+// Package dialog holds customers, dialogs, sessions and messages (SPEC §1, §4)
+// and the rules of an inbound customer message.
+package dialog
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/openlines/openlines/internal/apperr"
+)
+
+// Session statuses (SPEC §4).
+const (
+	StatusQueued        = "queued"
+	StatusInWork        = "in_work"
+	StatusWaitingClient = "waiting_client"
+	StatusClosing       = "closing"
+	StatusClosed        = "closed"
+	StatusSpam          = "spam"
+)
+
+// Statuses lists every session status.
+var Statuses = []string{StatusQueued, StatusInWork, StatusWaitingClient, StatusClosing, StatusClosed, StatusSpam}
+
+// IsOpen reports whether a session in status s is still open.
+func IsOpen(s string) bool { return s != StatusClosed && s != StatusSpam }
+
+// Message directions.
+const (
+	In     = "in"     // from the customer
+	Out    = "out"    // from an operator or an auto-reply
+	System = "system" // an event on the timeline
+)
+
+// Limits of outside input.
+const (
+	MaxTextLen       = 32 * 1024
+	MaxExternalIDLen = 256
+	MaxNameLen       = 200
+)
+
+// Customer is a person writing from outside, identified per channel.
+type Customer struct {
+	ID         string `json:"id"`
+	ExternalID string `json:"external_id"`
+	Name       string `json:"name"`
+}
+
+// Dialog is the one persistent conversation of a customer on a channel.
+type Dialog struct {
+	ID            string    `json:"id"`
+	WorkspaceID   string    `json:"workspace_id"`
+	LineID        string    `json:"line_id"`
+	ChannelID     string    `json:"channel_id"`
+	Customer      Customer  `json:"customer"`
+	Status        string    `json:"status"`
+	OperatorID    *string   `json:"operator_id"`
+	Session       *Session  `json:"session"`
+	CreatedAt     time.Time `json:"created_at"`
+	LastMessageAt time.Time `json:"last_message_at"`
+}
+
+// Session is one handling cycle of a dialog.
+type Session struct {
+	ID              string     `json:"id"`
+	DialogID        string     `json:"dialog_id"`
+	LineID          string     `json:"line_id"`
+	Status          string     `json:"status"`
+	OperatorID      *string    `json:"operator_id"`
+	Answered        bool       `json:"answered"`
+	Pinned          bool       `json:"pinned"`
+	OffHours        bool       `json:"off_hours"`
+	OpenedAt        time.Time  `json:"opened_at"`
+	FirstResponseAt *time.Time `json:"first_response_at"`
+	ClosedAt        *time.Time `json:"closed_at"`
+}
+
+// Message is one entry of a dialog's timeline.
+type Message struct {
+	ID         string    `json:"id"`
+	DialogID   string    `json:"dialog_id"`
+	SessionID  *string   `json:"session_id"`
+	Direction  string    `json:"direction"`
+	AuthorID   *string   `json:"author_id"`
+	ExternalID *string   `json:"external_id"`
+	Text       string    `json:"text"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Inbound is a customer message arriving on a channel.
+type Inbound struct {
+	WorkspaceID string
+	ChannelID   string
+	LineID      string
+	Customer    Customer // ExternalID and Name
+	ExternalID  string   // the message's id at the source: the idempotency key
+	Text        string
+	At          time.Time
+}
+
+// InboundResult tells where an inbound message landed.
+type InboundResult struct {
+	DialogID   string `json:"dialog_id"`
+	SessionID  string `json:"session_id"`
+	MessageID  string `json:"message_id"`
+	CustomerID string `json:"customer_id"`
+	// Duplicate is true when the message had been received before; nothing
+	// was written and the ids are those of the first delivery.
+	Duplicate bool `json:"duplicate"`
+}
+
+// Validate checks an inbound message's outside input.
+func (in *Inbound) Validate() error {
+	if err := externalID("customer.external_id", in.Customer.ExternalID); err != nil {
+		return err
+	}
+	if err := externalID("message.external_id", in.ExternalID); err != nil {
+		return err
+	}
+	in.Customer.Name = strings.TrimSpace(in.Customer.Name)
+	if utf8.RuneCountInString(in.Customer.Name) > MaxNameLen {
+		return apperr.FieldError("customer.name", "is longer than %d characters", MaxNameLen)
+	}
+	return ValidateText("message.text", in.Text)
+}
+
+// ValidateText checks a message text: present, not too long.
+func ValidateText(field, s string) error {
+	if strings.TrimSpace(s) == "" {
+		return apperr.FieldError(field, "is required")
+	}
+	if len(s) > MaxTextLen {
+		return apperr.FieldError(field, "is longer than %d bytes", MaxTextLen)
+	}
+	return nil
+}
+
+func externalID(field, s string) error {
+	if s == "" {
+		return apperr.FieldError(field, "is required")
+	}
+	if len(s) > MaxExternalIDLen {
+		return apperr.FieldError(field, "is longer than %d bytes", MaxExternalIDLen)
+	}
+	return nil
+}
+
+// ListFilter selects dialogs for the dialog list, newest activity first.
+type ListFilter struct {
+	LineID     string
+	ChannelID  string
+	Status     string
+	OperatorID string
+	From, To   time.Time // last activity within [From, To); zero means open-ended
+	Limit      int
+	Cursor     string // opaque, from the previous page's NextCursor
+}
+
+// Page is one page of the dialog list.
+type Page struct {
+	Dialogs    []Dialog `json:"dialogs"`
+	NextCursor string   `json:"next_cursor,omitempty"`
+}

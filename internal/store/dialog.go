@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/dialog"
+)
+
+var (
+	qLockDialog = q(`SELECT d.id, d.channel_id, d.session_id, s.status, s.operator_id FROM dialogs d LEFT JOIN sessions s ON s.id = d.session_id
+		WHERE d.workspace_id = $1 AND d.id = $2{{FOR_UPDATE OF d}}`)
+	qAnswerSession = q(`UPDATE sessions SET status = $2, answered = TRUE, operator_id = $3,
+		first_response_at = COALESCE(first_response_at, $4) WHERE id = $1`)
+)
+
+// The dialog list reads one table plus the customer and the latest session.
+const dialogSelect = `SELECT d.id, d.workspace_id, d.line_id, d.channel_id, d.status, d.operator_id, d.created_at, d.last_message_at,
+	c.id, c.external_id, c.name,
+	s.id, s.line_id, s.status, s.operator_id, s.answered, s.pinned, s.off_hours, s.opened_at, s.first_response_at, s.closed_at
+	FROM dialogs d JOIN customers c ON c.id = d.customer_id LEFT JOIN sessions s ON s.id = d.session_id`
+
+func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {
+	var d dialog.Dialog
+	var op, sid, sline, sstatus, sop sql.NullString
+	var created, last int64
+	var answered, pinned, offHours sql.NullBool
+	var opened, firstResp, closed sql.NullInt64
+	err := sc.Scan(&d.ID, &d.WorkspaceID, &d.LineID, &d.ChannelID, &d.Status, &op, &created, &last,
+		&d.Customer.ID, &d.Customer.ExternalID, &d.Customer.Name,
+		&sid, &sline, &sstatus, &sop, &answered, &pinned, &offHours, &opened, &firstResp, &closed)
+	if err != nil {
+		return d, err
+	}
+	d.OperatorID = fromNullString(op)
+	d.CreatedAt, d.LastMessageAt = fromMicros(created), fromMicros(last)
+	if sid.Valid {
+		d.Session = &dialog.Session{
+			ID: sid.String, DialogID: d.ID, LineID: sline.String, Status: sstatus.String, OperatorID: fromNullString(sop),
+			Answered: answered.Bool, Pinned: pinned.Bool, OffHours: offHours.Bool, OpenedAt: fromMicros(opened.Int64),
+			FirstResponseAt: fromNullMicros(firstResp), ClosedAt: fromNullMicros(closed),
+		}
+	}
+	return d, nil
+}
+
+// GetDialog returns a dialog of the workspace with its customer and latest session.
+func (s *Store) GetDialog(ctx context.Context, wsID, id string) (dialog.Dialog, error) {
+	d, err := scanDialog(s.read.QueryRowContext(ctx, dialogSelect+` WHERE d.workspace_id = $1 AND d.id = $2`, wsID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, apperr.NotFoundf("dialog %s not found", id)
+	}
+	return d, dbErr(err, "get dialog")
+}
+
+// ListDialogs returns one page of the workspace's dialogs, most recent
+// activity first, paged by a keyset cursor on (last_message_at, id).
+func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilter) (dialog.Page, error) {
+	var where strings.Builder
+	args := []any{wsID}
+	where.WriteString(` WHERE d.workspace_id = $1`)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		fmt.Fprintf(&where, " AND "+cond, len(args))
+	}
+	if f.LineID != "" {
+		add("d.line_id = $%d", f.LineID)
+	}
+	if f.ChannelID != "" {
+		add("d.channel_id = $%d", f.ChannelID)
+	}
+	if f.Status != "" {
+		add("d.status = $%d", f.Status)
+	}
+	if f.OperatorID != "" {
+		add("d.operator_id = $%d", f.OperatorID)
+	}
+	if !f.From.IsZero() {
+		add("d.last_message_at >= $%d", micros(f.From))
+	}
+	if !f.To.IsZero() {
+		add("d.last_message_at < $%d", micros(f.To))
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return dialog.Page{}, err
+		}
+		args = append(args, at, id)
+		fmt.Fprintf(&where, " AND (d.last_message_at < $%d OR (d.last_message_at = $%d AND d.id < $%d))", len(args)-1, len(args)-1, len(args))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit+1)
+	rows, err := s.read.QueryContext(ctx, dialogSelect+where.String()+fmt.Sprintf(" ORDER BY d.last_message_at DESC, d.id DESC LIMIT $%d", len(args)), args...)
+	if err != nil {
+		return dialog.Page{}, dbErr(err, "list dialogs")
+	}
+	ds, err := collect(rows, scanDialog)
+	if err != nil {
+		return dialog.Page{}, dbErr(err, "list dialogs")
+	}
+	p := dialog.Page{Dialogs: ds}
+	if len(ds) > limit {
+		p.Dialogs = ds[:limit]
+		last := p.Dialogs[limit-1]
+		p.NextCursor = encodeCursor(micros(last.LastMessageAt), last.ID)
+	}
+	return p, nil
+}
+
+func encodeCursor(at int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + ":" + id))
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	bad := apperr.FieldError("cursor", "is not a cursor this server returned")
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, "", bad
+	}
+	at, id, ok := strings.Cut(string(b), ":")
+	if !ok || id == "" {
+		return 0, "", bad
+	}
+	n, err := strconv.ParseInt(at, 10, 64)
+	if err != nil {
+		return 0, "", bad
+	}
+	return n, id, nil
+}
+
+const messageCols = `id, dialog_id, session_id, direction, author_id, external_id, text, created_at`
+
+func scanMessage(sc interface{ Scan(...any) error }) (dialog.Message, error) {
+	var m dialog.Message
+	var sid, author, ext sql.NullString
+	var created int64
+	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &author, &ext, &m.Text, &created)
+	m.SessionID, m.AuthorID, m.ExternalID = fromNullString(sid), fromNullString(author), fromNullString(ext)
+	m.CreatedAt = fromMicros(created)
+	return m, err
+}
+
+// ListMessages returns a dialog's messages in order, after the message id
+// `after` when given, at most limit of them.
+func (s *Store) ListMessages(ctx context.Context, wsID, dialogID, after string, limit int) ([]dialog.Message, error) {
+	if _, err := s.GetDialog(ctx, wsID, dialogID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	query := `SELECT ` + messageCols + ` FROM messages WHERE workspace_id = $1 AND dialog_id = $2`
+	args := []any{wsID, dialogID}
+	if after != "" {
+		var at int64
+		err := s.read.QueryRowContext(ctx, `SELECT created_at FROM messages WHERE dialog_id = $1 AND id = $2`, dialogID, after).Scan(&at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, apperr.FieldError("after", "message %s is not in this dialog", after)
+		}
+		if err != nil {
+			return nil, dbErr(err, "list messages")
+		}
+		query += ` AND (created_at > $3 OR (created_at = $3 AND id > $4))`
+		args = append(args, at, after)
+	}
+	args = append(args, limit)
+	rows, err := s.read.QueryContext(ctx, query+fmt.Sprintf(` ORDER BY created_at, id LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, dbErr(err, "list messages")
+	}
+	ms, err := collect(rows, scanMessage)
+	return ms, dbErr(err, "list messages")
+}
+
+// AddOperatorMessage appends an operator's reply to the dialog's open
+// session: the session becomes waiting_client and answered, its first
+// response time is recorded, and an untaken session is taken by the writer
+// (SPEC §4).
+func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error) {
+	m := dialog.Message{ID: newID(), DialogID: dialogID, Direction: dialog.Out, AuthorID: &userID, Text: text, CreatedAt: s.now()}
+	err := s.inTx(ctx, func(t *tx) error {
+		var id, channelID string
+		var sid, status, op sql.NullString
+		err := t.row(qLockDialog, []any{wsID, dialogID}, &id, &channelID, &sid, &status, &op)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.NotFoundf("dialog %s not found", dialogID)
+		}
+		if err != nil {
+			return err
+		}
+		if !sid.Valid || !dialog.IsOpen(status.String) {
+			return apperr.New(apperr.Conflict, "the dialog has no open session; the customer has to write first")
+		}
+		m.SessionID = &sid.String
+		operator := userID
+		if op.Valid {
+			operator = op.String
+		}
+		at := micros(m.CreatedAt)
+		if _, err := t.exec(qInsertMessage, m.ID, wsID, dialogID, sid.String, channelID, dialog.Out, userID, nil, text, at); err != nil {
+			return err
+		}
+		if _, err := t.exec(qAnswerSession, sid.String, dialog.StatusWaitingClient, operator, at); err != nil {
+			return err
+		}
+		_, err = t.exec(qTouchDialog, dialogID, at, sid.String, dialog.StatusWaitingClient, operator)
+		return err
+	})
+	return m, dbErr(err, "add message")
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+
+	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/dialog"
+)
+
+// The inbound path is the hottest of the product. Every customer message of
+// the process goes through one ingester, which commits the messages waiting
+// at that moment in one transaction (group commit): under load a batch of
+// hundreds costs one fsync, and a lone message is committed at once.
+
+var (
+	qFindInbound = q(`SELECT m.id, m.dialog_id, m.session_id, d.customer_id FROM messages m JOIN dialogs d ON d.id = m.dialog_id
+		WHERE m.channel_id = $1 AND m.external_id = $2`)
+	qFindCustomer   = q(`SELECT id, name FROM customers WHERE channel_id = $1 AND external_id = $2`)
+	qInsertCustomer = q(`INSERT INTO customers (id, workspace_id, channel_id, external_id, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
+	qRenameCustomer = q(`UPDATE customers SET name = $2 WHERE id = $1`)
+	qFindDialog     = q(`SELECT id, line_id, session_id, status, operator_id FROM dialogs WHERE channel_id = $1 AND customer_id = $2`)
+	qInsertDialog   = q(`INSERT INTO dialogs (id, workspace_id, line_id, channel_id, customer_id, status, operator_id, session_id, created_at, last_message_at)
+		VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $7)`)
+	qInsertSession = q(`INSERT INTO sessions (id, workspace_id, dialog_id, line_id, status, opened_at) VALUES ($1, $2, $3, $4, $5, $6)`)
+	qSetSession    = q(`UPDATE sessions SET status = $2 WHERE id = $1`)
+	qInsertMessage = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	qTouchDialog = q(`UPDATE dialogs SET last_message_at = $2, session_id = $3, status = $4, operator_id = $5 WHERE id = $1`)
+)
+
+// Ingest stores a customer message idempotently on (channel, external id):
+// it finds or creates the customer and the dialog, opens a session when none
+// is open, and appends the message. A message seen before is not written
+// again; its first ids come back with Duplicate set. The caller has checked
+// that the channel belongs to in.WorkspaceID and is bound to in.LineID.
+func (s *Store) Ingest(ctx context.Context, in dialog.Inbound) (dialog.InboundResult, error) {
+	if in.At.IsZero() {
+		in.At = s.now()
+	}
+	return s.ingest.submit(ctx, in)
+}
+
+type ingestReq struct {
+	in   dialog.Inbound
+	done chan ingestRes // buffered: the writer never waits for the caller
+}
+
+type ingestRes struct {
+	res dialog.InboundResult
+	err error
+}
+
+type ingester struct {
+	s        *Store
+	maxBatch int
+	reqs     chan *ingestReq
+	mu       sync.RWMutex // held for reading while submitting; for writing to close
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+func startIngester(s *Store, maxBatch int) *ingester {
+	if maxBatch <= 0 {
+		maxBatch = 256
+	}
+	ig := &ingester{s: s, maxBatch: maxBatch, reqs: make(chan *ingestReq, 4*maxBatch)}
+	ig.wg.Add(1)
+	go ig.run()
+	return ig
+}
+
+func (ig *ingester) submit(ctx context.Context, in dialog.Inbound) (dialog.InboundResult, error) {
+	r := &ingestReq{in: in, done: make(chan ingestRes, 1)}
+	ig.mu.RLock()
+	if ig.closed {
+		ig.mu.RUnlock()
+		return dialog.InboundResult{}, apperr.New(apperr.Unavailable, "the server is shutting down")
+	}
+	select {
+	case ig.reqs <- r:
+		ig.mu.RUnlock()
+	case <-ctx.Done():
+		ig.mu.RUnlock()
+		return dialog.InboundResult{}, dbErr(ctx.Err(), "ingest")
+	}
+	select {
+	case res := <-r.done:
+		return res.res, res.err
+	case <-ctx.Done():
+		// The message may still be committed; a retry with the same
+		// external id then gets its ids back.
+		return dialog.InboundResult{}, dbErr(ctx.Err(), "ingest")
+	}
+}
+
+// stop lets the queued messages commit and ends the writer.
+func (ig *ingester) stop() {
+	ig.mu.Lock()
+	if !ig.closed {
+		ig.closed = true
+		close(ig.reqs)
+	}
+	ig.mu.Unlock()
+	ig.wg.Wait()
+}
+
+func (ig *ingester) run() {
+	defer ig.wg.Done()
+	batch := make([]*ingestReq, 0, ig.maxBatch)
+	for r := range ig.reqs {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < ig.maxBatch {
+			select {
+			case r, ok := <-ig.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		ig.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction. An item that fails is taken out
+// and the rest written again, so one bad message never fails its neighbours;
+// a uniqueness race with another node is retried, finding the winner's row.
+func (ig *ingester) commit(batch []*ingestReq) {
+	results := make([]ingestRes, len(batch))
+	failed := make([]bool, len(batch))
+	for attempt := 0; ; attempt++ {
+		bad := -1
+		err := ig.s.inTx(context.Background(), func(t *tx) error {
+			for i, r := range batch {
+				if failed[i] {
+					continue
+				}
+				res, err := ingestOne(t, r.in)
+				if err != nil {
+					bad = i
+					return err
+				}
+				results[i] = ingestRes{res: res}
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+		case bad >= 0 && isUniqueViolation(err) && attempt < 3:
+			continue
+		case bad >= 0 && attempt < len(batch)+3:
+			failed[bad] = true
+			results[bad] = ingestRes{err: dbErr(err, "store inbound message")}
+			continue
+		default:
+			for i := range results {
+				if !failed[i] {
+					results[i] = ingestRes{err: dbErr(err, "store inbound message")}
+				}
+			}
+		}
+		break
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
+	var res dialog.InboundResult
+	var sessionID sql.NullString
+	err := t.row(qFindInbound, []any{in.ChannelID, in.ExternalID}, &res.MessageID, &res.DialogID, &sessionID, &res.CustomerID)
+	if err == nil {
+		res.SessionID, res.Duplicate = sessionID.String, true
+		return res, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return res, err
+	}
+	at := micros(in.At)
+
+	var name string
+	newCustomer := false
+	switch err := t.row(qFindCustomer, []any{in.ChannelID, in.Customer.ExternalID}, &res.CustomerID, &name); {
+	case errors.Is(err, sql.ErrNoRows):
+		res.CustomerID, newCustomer = newID(), true
+		if _, err := t.exec(qInsertCustomer, res.CustomerID, in.WorkspaceID, in.ChannelID, in.Customer.ExternalID, in.Customer.Name, at); err != nil {
+			return res, err
+		}
+	case err != nil:
+		return res, err
+	case in.Customer.Name != "" && in.Customer.Name != name:
+		if _, err := t.exec(qRenameCustomer, res.CustomerID, in.Customer.Name); err != nil {
+			return res, err
+		}
+	}
+
+	lineID, status := in.LineID, dialog.StatusQueued
+	var operatorID sql.NullString
+	found := false
+	if !newCustomer {
+		switch err := t.row(qFindDialog, []any{in.ChannelID, res.CustomerID}, &res.DialogID, &lineID, &sessionID, &status, &operatorID); {
+		case err == nil:
+			found = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return res, err
+		}
+	}
+	if !found {
+		res.DialogID, lineID = newID(), in.LineID
+		if _, err := t.exec(qInsertDialog, res.DialogID, in.WorkspaceID, lineID, in.ChannelID, res.CustomerID, dialog.StatusQueued, at); err != nil {
+			return res, err
+		}
+	}
+
+	if sessionID.Valid {
+		// A customer message puts a session the operator answered back to work
+		// and reopens one that was finishing (SPEC §4).
+		next := status
+		switch status {
+		case dialog.StatusWaitingClient, dialog.StatusClosing:
+			next = dialog.StatusInWork
+			if !operatorID.Valid {
+				next = dialog.StatusQueued
+			}
+		}
+		if next != status {
+			if _, err := t.exec(qSetSession, sessionID.String, next); err != nil {
+				return res, err
+			}
+			status = next
+		}
+	} else {
+		sessionID = sql.NullString{String: newID(), Valid: true}
+		status, operatorID = dialog.StatusQueued, sql.NullString{}
+		if _, err := t.exec(qInsertSession, sessionID.String, in.WorkspaceID, res.DialogID, lineID, status, at); err != nil {
+			return res, err
+		}
+	}
+	res.SessionID = sessionID.String
+
+	res.MessageID = newID()
+	if _, err := t.exec(qInsertMessage, res.MessageID, in.WorkspaceID, res.DialogID, res.SessionID, in.ChannelID, dialog.In, nil, in.ExternalID, in.Text, at); err != nil {
+		return res, err
+	}
+	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID); err != nil {
+		return res, err
+	}
+	return res, nil
+}

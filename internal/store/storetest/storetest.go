@@ -1,0 +1,93 @@
+// Package storetest opens fresh stores on every engine for tests: SQLite
+// always, PostgreSQL when OPENLINES_TEST_POSTGRES holds a DSN. Under CI
+// (CI=true) a missing DSN fails the test instead of skipping PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/openlines/openlines/internal/store"
+)
+
+// EnvPostgres names the variable holding the PostgreSQL test DSN.
+const EnvPostgres = "OPENLINES_TEST_POSTGRES"
+
+// Engines returns the engines this run tests.
+func Engines(t testing.TB) []string {
+	t.Helper()
+	engines := []string{store.SQLite}
+	if os.Getenv(EnvPostgres) != "" {
+		engines = append(engines, store.Postgres)
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but %s is not set: the PostgreSQL suite must run in CI", EnvPostgres)
+	}
+	return engines
+}
+
+// Run runs f as one subtest per engine.
+func Run(t *testing.T, f func(t *testing.T, engine string)) {
+	t.Helper()
+	for _, e := range Engines(t) {
+		t.Run(e, func(t *testing.T) { f(t, e) })
+	}
+}
+
+// DSN returns the DSN of a fresh, empty database on engine: a file in a
+// temporary directory, or a new schema of the PostgreSQL test database
+// (dropped when the test ends).
+func DSN(t testing.TB, engine string) string {
+	t.Helper()
+	if engine == store.SQLite {
+		return filepath.Join(t.TempDir(), "openlines.db")
+	}
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Fatalf("%s is not set", EnvPostgres)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatalf("create test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvPostgres, err)
+	}
+	qv := u.Query()
+	qv.Set("search_path", schema)
+	u.RawQuery = qv.Encode()
+	return u.String()
+}
+
+// Open opens a fresh, migrated store on engine, closed when the test ends.
+func Open(t testing.TB, engine string, opt store.Options) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), DSN(t, engine), opt)
+	if err != nil {
+		t.Fatalf("open %s store: %v", engine, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/user"
+)
+
+var (
+	qInsertUser = q(`INSERT INTO users (id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	qLockUser        = q(`SELECT ` + userCols + ` FROM users WHERE workspace_id = $1 AND id = $2{{FOR_UPDATE}}`)
+	qUpdateUser      = q(`UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, active = $7, updated_at = $8 WHERE workspace_id = $1 AND id = $2`)
+	qCountAdmins     = q(`SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND role = 'administrator' AND active`)
+	qDeleteUserAuth  = q(`DELETE FROM auth_sessions WHERE user_id = $1`)
+	qInsertAuth      = q(`INSERT INTO auth_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`)
+	qDeleteAuth      = q(`DELETE FROM auth_sessions WHERE token_hash = $1`)
+	qDeleteExpired   = q(`DELETE FROM auth_sessions WHERE expires_at < $1`)
+	qInsertToken     = q(`INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
+	qDeleteToken     = q(`DELETE FROM api_tokens WHERE workspace_id = $1 AND id = $2 AND user_id = $3`)
+	qUserEmailExists = q(`SELECT COUNT(*) FROM users WHERE email = $1 AND id <> $2`)
+)
+
+const userCols = `id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at`
+
+func scanUser(sc interface{ Scan(...any) error }) (user.User, error) {
+	var u user.User
+	var created, updated int64
+	err := sc.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.ServerAdmin, &created, &updated)
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return u, err
+}
+
+// CreateUser stores a new user; ID and times are set here. The e-mail must
+// be unused on the whole server.
+func (s *Store) CreateUser(ctx context.Context, u user.User) (user.User, error) {
+	u.ID = newID()
+	u.CreatedAt = s.now()
+	u.UpdatedAt = u.CreatedAt
+	err := s.inTx(ctx, func(t *tx) error {
+		_, err := t.exec(qInsertUser, u.ID, u.WorkspaceID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, u.ServerAdmin, micros(u.CreatedAt), micros(u.UpdatedAt))
+		if isUniqueViolation(err) {
+			return apperr.FieldError("email", "%s is already used by another account", u.Email)
+		}
+		return err
+	})
+	return u, dbErr(err, "create user")
+}
+
+// GetUser returns a user of the workspace.
+func (s *Store) GetUser(ctx context.Context, wsID, id string) (user.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE workspace_id = $1 AND id = $2`, wsID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, apperr.NotFoundf("user %s not found", id)
+	}
+	return u, dbErr(err, "get user")
+}
+
+// UserByEmail finds a user by e-mail across the server, for sign-in.
+func (s *Store) UserByEmail(ctx context.Context, email string) (user.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, apperr.NotFoundf("no user with e-mail %s", email)
+	}
+	return u, dbErr(err, "get user")
+}
+
+// ListUsers returns the users of a workspace, oldest first.
+func (s *Store) ListUsers(ctx context.Context, wsID string) ([]user.User, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE workspace_id = $1 ORDER BY created_at, id`, wsID)
+	if err != nil {
+		return nil, dbErr(err, "list users")
+	}
+	return collect(rows, scanUser)
+}
+
+// CountUsers returns how many users the server has; zero means first run.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, dbErr(err, "count users")
+}
+
+// UpdateUser applies change to a user in one transaction. It refuses to
+// leave a workspace without an active administrator. Deactivating a user or
+// changing the password ends the user's sign-in sessions.
+func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*user.User) error) (user.User, error) {
+	var out user.User
+	err := s.inTx(ctx, func(t *tx) error {
+		old, err := scanUser(t.stmt(qLockUser).QueryRowContext(ctx, wsID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.NotFoundf("user %s not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		u := old
+		if err := change(&u); err != nil {
+			return err
+		}
+		if u.Email != old.Email {
+			var n int
+			if err := t.row(qUserEmailExists, []any{u.Email, u.ID}, &n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return apperr.FieldError("email", "%s is already used by another account", u.Email)
+			}
+		}
+		if old.Role == user.Administrator && old.Active && (u.Role != user.Administrator || !u.Active) {
+			var admins int
+			if err := t.row(qCountAdmins, []any{wsID}, &admins); err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return apperr.New(apperr.Conflict, "%s is the workspace's last active administrator; make someone else an administrator first", old.Email)
+			}
+		}
+		u.UpdatedAt = s.now()
+		if _, err := t.exec(qUpdateUser, wsID, id, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, micros(u.UpdatedAt)); err != nil {
+			if isUniqueViolation(err) {
+				return apperr.FieldError("email", "%s is already used by another account", u.Email)
+			}
+			return err
+		}
+		if !u.Active || u.PasswordHash != old.PasswordHash {
+			if _, err := t.exec(qDeleteUserAuth, id); err != nil {
+				return err
+			}
+		}
+		out = u
+		return nil
+	})
+	return out, dbErr(err, "update user")
+}
+
+// CreateAuthSession stores a sign-in session under the hash of its secret.
+func (s *Store) CreateAuthSession(ctx context.Context, userID, tokenHash string, ttl time.Duration) (time.Time, error) {
+	now := s.now()
+	exp := now.Add(ttl)
+	err := s.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(qDeleteExpired, micros(now)); err != nil {
+			return err
+		}
+		_, err := t.exec(qInsertAuth, tokenHash, userID, micros(now), micros(exp))
+		return err
+	})
+	return exp, dbErr(err, "create session")
+}
+
+// DeleteAuthSession ends a sign-in session.
+func (s *Store) DeleteAuthSession(ctx context.Context, tokenHash string) error {
+	return dbErr(s.inTx(ctx, func(t *tx) error {
+		_, err := t.exec(qDeleteAuth, tokenHash)
+		return err
+	}), "delete session")
+}
+
+// UserBySession returns the active user of a live sign-in session.
+func (s *Store) UserBySession(ctx context.Context, tokenHash string) (user.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+prefixed("u.", userCols)+` FROM auth_sessions a JOIN users u ON u.id = a.user_id
+		WHERE a.token_hash = $1 AND a.expires_at > $2 AND u.active`, tokenHash, micros(s.now())))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, apperr.New(apperr.Unauthorized, "the session has expired or ended; sign in again")
+	}
+	return u, dbErr(err, "get session")
+}
+
+// APIToken is an API token's record; its secret is never stored.
+type APIToken struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateAPIToken stores a token for a user under the hash of its secret.
+func (s *Store) CreateAPIToken(ctx context.Context, u user.User, name, tokenHash string) (APIToken, error) {
+	tok := APIToken{ID: newID(), UserID: u.ID, Name: name, CreatedAt: s.now()}
+	err := s.inTx(ctx, func(t *tx) error {
+		_, err := t.exec(qInsertToken, tok.ID, u.WorkspaceID, u.ID, name, tokenHash, micros(tok.CreatedAt))
+		return err
+	})
+	return tok, dbErr(err, "create token")
+}
+
+// ListAPITokens returns a user's tokens.
+func (s *Store) ListAPITokens(ctx context.Context, wsID, userID string) ([]APIToken, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, user_id, name, created_at FROM api_tokens WHERE workspace_id = $1 AND user_id = $2 ORDER BY created_at, id`, wsID, userID)
+	if err != nil {
+		return nil, dbErr(err, "list tokens")
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (APIToken, error) {
+		var t APIToken
+		var c int64
+		err := sc.Scan(&t.ID, &t.UserID, &t.Name, &c)
+		t.CreatedAt = fromMicros(c)
+		return t, err
+	})
+}
+
+// DeleteAPIToken revokes one of a user's tokens.
+func (s *Store) DeleteAPIToken(ctx context.Context, wsID, userID, id string) error {
+	return dbErr(s.inTx(ctx, func(t *tx) error {
+		res, err := t.exec(qDeleteToken, wsID, id, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.NotFoundf("token %s not found", id)
+		}
+		return nil
+	}), "delete token")
+}
+
+// UserByAPIToken returns the active user owning a token.
+func (s *Store) UserByAPIToken(ctx context.Context, tokenHash string) (user.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+prefixed("u.", userCols)+` FROM api_tokens k JOIN users u ON u.id = k.user_id
+		WHERE k.token_hash = $1 AND u.active`, tokenHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, apperr.New(apperr.Unauthorized, "the API token is unknown or revoked")
+	}
+	return u, dbErr(err, "get token")
+}

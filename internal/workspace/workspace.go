@@ -1,0 +1,71 @@
+// Package workspace holds the tenant of OpenLines and its plan (SPEC §1–2).
+package workspace
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/openlines/openlines/internal/apperr"
+)
+
+// Plan is a workspace's subscription level. It bounds the number of active lines.
+type Plan string
+
+const (
+	Free         Plan = "free"
+	Basic        Plan = "basic"
+	Standard     Plan = "standard"
+	Professional Plan = "professional"
+	Enterprise   Plan = "enterprise"
+)
+
+// Plans lists every plan, cheapest first.
+var Plans = []Plan{Free, Basic, Standard, Professional, Enterprise}
+
+// Unlimited is the line limit of plans without one.
+const Unlimited = -1
+
+// LineLimit returns how many active lines the plan allows, or Unlimited.
+func (p Plan) LineLimit() int {
+	switch p {
+	case Free:
+		return 1
+	case Basic:
+		return 2
+	case Standard:
+		return 10
+	default:
+		return Unlimited
+	}
+}
+
+// LimitText describes the plan's limit for messages: "1", "unlimited".
+func (p Plan) LimitText() string {
+	if n := p.LineLimit(); n != Unlimited {
+		return fmt.Sprint(n)
+	}
+	return "unlimited"
+}
+
+// ParsePlan validates a plan name.
+func ParsePlan(s string) (Plan, error) {
+	for _, p := range Plans {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	return "", apperr.FieldError("plan", "unknown plan %q (one of free, basic, standard, professional, enterprise)", s)
+}
+
+// Workspace is one company using OpenLines.
+type Workspace struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Plan      Plan      `json:"plan"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PlanLimitError is the error for a line beyond the plan's limit.
+func PlanLimitError(p Plan) error {
+	return apperr.New(apperr.PlanLimit, "the %s plan allows %s active line(s); upgrade the plan or deactivate a line", p, p.LimitText())
+}
