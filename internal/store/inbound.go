@@ -11,7 +11,7 @@ import (
 )
 
 // The inbound path is the hottest of the product. Every customer message of
-// the process goes through one ingester, which commits the messages waiting
+// the process goes through the ingester, which commits the messages waiting
 // at that moment in one transaction (group commit): under load a batch of
 // hundreds costs one fsync, and a lone message is committed at once.
 
@@ -67,8 +67,17 @@ func startIngester(s *Store, maxBatch int) *ingester {
 		maxBatch = 256
 	}
 	ig := &ingester{s: s, maxBatch: maxBatch, reqs: make(chan *ingestReq, 4*maxBatch)}
-	ig.wg.Add(1)
-	go ig.run()
+	// SQLite has one writer anyway. PostgreSQL is bound by round trips, not
+	// by the disk, so a few batches are written side by side; a deadlock
+	// between them is retried by inTx.
+	writers := 1
+	if s.engine == Postgres {
+		writers = 4
+	}
+	for range writers {
+		ig.wg.Add(1)
+		go ig.run()
+	}
 	return ig
 }
 

@@ -27,7 +27,7 @@ type fixture struct {
 	ch channel.Channel
 }
 
-func newFixture(t *testing.T, engine string, plan workspace.Plan) fixture {
+func newFixture(t testing.TB, engine string, plan workspace.Plan) fixture {
 	t.Helper()
 	s := storetest.Open(t, engine, store.Options{})
 	ws, err := s.CreateWorkspace(ctx, "Acme", plan)

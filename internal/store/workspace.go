@@ -145,3 +145,19 @@ func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (
 	}
 	return out, rows.Err()
 }
+
+var qRenameWorkspace = q(`UPDATE workspaces SET name = $2 WHERE id = $1`)
+
+// RenameWorkspace changes a workspace's name.
+func (s *Store) RenameWorkspace(ctx context.Context, wsID, name string) error {
+	return dbErr(s.inTx(ctx, func(t *tx) error {
+		res, err := t.exec(qRenameWorkspace, wsID, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.NotFoundf("workspace %s not found", wsID)
+		}
+		return nil
+	}), "rename workspace")
+}

@@ -1,0 +1,361 @@
+// Command openlines is the OpenLines contact center: one binary that serves
+// the API on an embedded SQLite database or on PostgreSQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // line time zones work on machines without zoneinfo
+
+	"github.com/openlines/openlines/internal/app"
+	"github.com/openlines/openlines/internal/store"
+	"github.com/openlines/openlines/internal/user"
+	"github.com/openlines/openlines/internal/workspace"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `OpenLines — an open-source omnichannel contact center.
+
+Usage: openlines <command> [flags]
+
+Commands:
+  serve                 run the server (SQLite under ./data by default)
+  migrate               apply database migrations and exit
+  user add              add a user to a workspace
+  workspace create      create a workspace (and its administrator)
+  workspace set-plan    change a workspace's plan
+  version               print the version
+
+Every flag has an environment twin: --max-body is OPENLINES_MAX_BODY.
+Run "openlines <command> -h" for its flags.
+`
+
+// exitError carries a process exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{2, fmt.Errorf(format, args...)}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err == nil {
+		return
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	fmt.Fprintln(os.Stderr, "openlines:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
+	}
+	os.Exit(1)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageErr("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	if (cmd == "user" || cmd == "workspace") && len(rest) > 0 {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, rest, stdout, stderr)
+	case "user add":
+		return userAdd(ctx, rest, stdout, stderr)
+	case "workspace create":
+		return workspaceCreate(ctx, rest, stdout, stderr)
+	case "workspace set-plan":
+		return workspaceSetPlan(ctx, rest, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "openlines", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageErr("unknown command %q", cmd)
+}
+
+// newFlags makes a flag set for a command; parse applies the environment.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("openlines "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// envName is a flag's environment twin: max-body → OPENLINES_MAX_BODY.
+func envName(flagName string) string {
+	return "OPENLINES_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse parses the command line, then fills every flag not given there from
+// its environment twin. A bad value names the option and exits with code 2.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{2, err}
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = usageErr("invalid value %q for %s (--%s): %v", v, envName(f.Name), f.Name, e)
+			}
+		}
+	})
+	return err
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "./data/openlines.db", "database: a SQLite file path or a postgres:// URL")
+}
+
+func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	if dsn == "" {
+		return nil, usageErr("--db: must not be empty")
+	}
+	return store.Open(ctx, dsn, store.Options{})
+}
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErr("--log-level: %q is not one of debug, info, warn, error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, usageErr("--log-format: %q is not one of json, text", format)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	cfg := app.Config{Version: version}
+	fs.StringVar(&cfg.DB, "db", "./data/openlines.db", "database: a SQLite file path or a postgres:// URL")
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address host:port")
+	plan := fs.String("plan", string(workspace.Enterprise), "plan of the workspace created on first start")
+	fs.StringVar(&cfg.AdminEmail, "admin-email", "", "e-mail of the administrator created on first start (default admin@localhost)")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of the administrator created on first start (default: generated and printed once)")
+	fs.Int64Var(&cfg.MaxBody, "max-body", 1<<20, "largest accepted request body in bytes")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a stop waits for requests in flight")
+	logFormat := fs.String("log-format", "json", "log format: json or text")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Plan, err = workspace.ParsePlan(*plan); err != nil {
+		return usageErr("--plan: %q is not one of free, basic, standard, professional, enterprise", *plan)
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return usageErr("--addr: %q is not host:port: %v", cfg.Addr, err)
+	}
+	if cfg.MaxBody < 1024 || cfg.MaxBody > 1<<30 {
+		return usageErr("--max-body: %d is out of range 1024..%d", cfg.MaxBody, 1<<30)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		return usageErr("--shutdown-timeout: must be positive")
+	}
+	if cfg.DB == "" {
+		return usageErr("--db: must not be empty")
+	}
+	if cfg.AdminEmail != "" {
+		if _, err := user.NormalizeEmail(cfg.AdminEmail); err != nil {
+			return usageErr("--admin-email: %q is not a valid e-mail address", cfg.AdminEmail)
+		}
+	}
+	if cfg.AdminPassword != "" {
+		if err := user.ValidatePassword(cfg.AdminPassword); err != nil {
+			return usageErr("--admin-password: must be at least 8 characters")
+		}
+	}
+	log, err := newLogger(*logFormat, *logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	return app.Serve(ctx, cfg, stdout, log)
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", stderr)
+	db := dbFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *db) // opening applies pending migrations
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s database is at schema version %d\n", st.Engine(), v)
+	return nil
+}
+
+// pickWorkspace returns the workspace named by id, or the only one.
+func pickWorkspace(ctx context.Context, st *store.Store, id string) (workspace.Workspace, error) {
+	if id != "" {
+		return st.GetWorkspace(ctx, id)
+	}
+	all, err := st.ListWorkspaces(ctx)
+	if err != nil {
+		return workspace.Workspace{}, err
+	}
+	if len(all) != 1 {
+		return workspace.Workspace{}, usageErr("--workspace: the server has %d workspaces; name one by id", len(all))
+	}
+	return all[0], nil
+}
+
+func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user add", stderr)
+	db := dbFlag(fs)
+	wsID := fs.String("workspace", "", "workspace id (may be omitted when there is one workspace)")
+	email := fs.String("email", "", "e-mail (required)")
+	name := fs.String("name", "", "display name (required)")
+	password := fs.String("password", "", "password, at least 8 characters (required)")
+	role := fs.String("role", string(user.Manager), "role: administrator, director or manager")
+	serverAdmin := fs.Bool("server-admin", false, "also make the user a server administrator")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	u := user.User{Active: true, ServerAdmin: *serverAdmin}
+	var err error
+	if u.Email, err = user.NormalizeEmail(*email); err != nil {
+		return usageErr("--email: %v", err)
+	}
+	if u.Name, err = user.ValidateName(*name); err != nil {
+		return usageErr("--name: %v", err)
+	}
+	if u.Role, err = user.ParseRole(*role); err != nil {
+		return usageErr("--role: %q is not one of administrator, director, manager", *role)
+	}
+	if err := user.ValidatePassword(*password); err != nil {
+		return usageErr("--password: must be at least 8 characters")
+	}
+	if u.PasswordHash, err = user.HashPassword(*password); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, err := pickWorkspace(ctx, st, *wsID)
+	if err != nil {
+		return err
+	}
+	u.WorkspaceID = ws.ID
+	if u, err = st.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s, %s) in workspace %s\n", u.ID, u.Email, u.Role, ws.ID)
+	return nil
+}
+
+func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace create", stderr)
+	db := dbFlag(fs)
+	name := fs.String("name", "", "workspace name (required)")
+	plan := fs.String("plan", string(workspace.Free), "plan: free, basic, standard, professional or enterprise")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return usageErr("--name: is required")
+	}
+	p, err := workspace.ParsePlan(*plan)
+	if err != nil {
+		return usageErr("--plan: %q is not one of free, basic, standard, professional, enterprise", *plan)
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, err := st.CreateWorkspace(ctx, strings.TrimSpace(*name), p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created workspace %s (%s, plan %s); add its administrator with: openlines user add --workspace %s --role administrator ...\n", ws.ID, ws.Name, ws.Plan, ws.ID)
+	return nil
+}
+
+func workspaceSetPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace set-plan", stderr)
+	db := dbFlag(fs)
+	wsID := fs.String("workspace", "", "workspace id (may be omitted when there is one workspace)")
+	plan := fs.String("plan", "", "new plan: free, basic, standard, professional or enterprise (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, err := workspace.ParsePlan(*plan)
+	if err != nil {
+		return usageErr("--plan: %q is not one of free, basic, standard, professional, enterprise", *plan)
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, err := pickWorkspace(ctx, st, *wsID)
+	if err != nil {
+		return err
+	}
+	off, err := st.SetPlan(ctx, ws.ID, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "workspace %s is now on the %s plan", ws.ID, p)
+	if len(off) > 0 {
+		fmt.Fprintf(stdout, "; deactivated %d line(s) beyond its limit: %s", len(off), strings.Join(off, ", "))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}

@@ -1,0 +1,143 @@
+// Package app is the composition root: it opens the store, creates the first
+// workspace and administrator on a fresh database, builds the HTTP server,
+// serves, and shuts everything down cleanly.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/openlines/openlines/internal/httpapi"
+	"github.com/openlines/openlines/internal/store"
+	"github.com/openlines/openlines/internal/user"
+	"github.com/openlines/openlines/internal/workspace"
+)
+
+// Config is everything `openlines serve` can be told.
+type Config struct {
+	DB              string
+	Addr            string
+	Plan            workspace.Plan
+	AdminEmail      string
+	AdminPassword   string
+	MaxBody         int64
+	SecureCookies   bool
+	ShutdownTimeout time.Duration
+	Version         string
+}
+
+// Bootstrap creates, on a database without users, a workspace and its first
+// administrator (also the server administrator). The password comes from the
+// config or is generated; it is returned so that it can be shown once.
+// created is false when the database already had users.
+func Bootstrap(ctx context.Context, st *store.Store, cfg Config) (email, password string, created bool, err error) {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", "", false, err
+	}
+	email, password = cfg.AdminEmail, cfg.AdminPassword
+	if email == "" {
+		email = "admin@localhost"
+	}
+	if email, err = user.NormalizeEmail(email); err != nil {
+		return "", "", false, fmt.Errorf("admin e-mail: %w", err)
+	}
+	if password == "" {
+		password = generatePassword()
+	} else if err := user.ValidatePassword(password); err != nil {
+		return "", "", false, fmt.Errorf("admin password: %w", err)
+	}
+	hash, err := user.HashPassword(password)
+	if err != nil {
+		return "", "", false, err
+	}
+	ws, err := st.CreateWorkspace(ctx, "My company", cfg.Plan)
+	if err != nil {
+		return "", "", false, err
+	}
+	_, err = st.CreateUser(ctx, user.User{WorkspaceID: ws.ID, Email: email, Name: "Administrator", Role: user.Administrator,
+		Active: true, ServerAdmin: true, PasswordHash: hash})
+	return email, password, err == nil, err
+}
+
+func generatePassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[n.Int64()]
+	}
+	return string(b)
+}
+
+// Serve runs the server until ctx is cancelled, then drains requests and
+// closes the database. What a person needs to read (the URL, a first-run
+// password) goes to out; logs go to log.
+func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
+	st, err := store.Open(ctx, cfg.DB, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	email, password, created, err := Bootstrap(ctx, st, cfg)
+	if err != nil {
+		return fmt.Errorf("first run: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	api := httpapi.New(httpapi.Config{Store: st, Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version})
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	url := "http://" + displayAddr(ln.Addr().String())
+	fmt.Fprintf(out, "OpenLines %s (%s database) is running at %s\n", cfg.Version, st.Engine(), url)
+	if created {
+		fmt.Fprintf(out, "First run: created the administrator\n  e-mail:   %s\n  password: %s\n", email, password)
+		if cfg.AdminPassword == "" {
+			fmt.Fprintln(out, "  (generated: it is shown only this once; change it after signing in)")
+		}
+	}
+	log.Info("serving", "url", url, "database", st.Engine())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a listener address into one a browser can open.
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

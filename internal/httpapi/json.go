@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/openlines/openlines/internal/apperr"
+)
+
+// statusOf is the one place where an error code becomes an HTTP status.
+func statusOf(code apperr.Code) int {
+	switch code {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Forbidden, apperr.PlanLimit:
+		return http.StatusForbidden
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.Unsupported:
+		return http.StatusUnsupportedMediaType
+	case apperr.MethodNotAll:
+		return http.StatusMethodNotAllowed
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    apperr.Code `json:"code"`
+	Message string      `json:"message"`
+	Field   string      `json:"field,omitempty"`
+}
+
+// writeError answers with {"error":{"code","message"}}. Internal errors are
+// logged with their cause and shown to the client without it.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := apperr.CodeOf(err)
+	detail := errorDetail{Code: code, Message: apperr.MessageOf(err)}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		detail.Field = ae.Field
+	}
+	status := statusOf(code)
+	if status >= 500 {
+		logger(r).Error("request failed", "error", err.Error())
+	}
+	if code == apperr.Unauthorized && r.Header.Get("Authorization") != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="openlines"`)
+	}
+	writeJSON(w, status, errorBody{detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		slog.Debug("write response", "error", err)
+	}
+}
+
+// readBody reads a JSON request body within the size limit and checks that
+// it is JSON of valid UTF-8.
+func readBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, apperr.New(apperr.Unsupported, "the request body must be application/json, not %q", ct)
+		}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, apperr.New(apperr.TooLarge, "the request body is larger than %d bytes", mbe.Limit)
+		}
+		return nil, apperr.New(apperr.Invalid, "the request body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return nil, apperr.New(apperr.Invalid, "the request body is not valid UTF-8")
+	}
+	return body, nil
+}
+
+// decodeInto decodes body into v strictly: no unknown fields, one value,
+// types as documented. Fields already set in v are kept when absent in body.
+func decodeInto(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apperr.New(apperr.Invalid, "the request body is empty; a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return apperr.New(apperr.Invalid, "the request body holds more than one JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apperr.New(apperr.Invalid, "the request body has data after the JSON value")
+	}
+	return nil
+}
+
+// decode reads the body and decodes it into v.
+func decode(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeInto(body, v)
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return apperr.New(apperr.Invalid, "malformed JSON at byte %d: %s", se.Offset, se.Error())
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return apperr.New(apperr.Invalid, "expected a JSON %s, got %s", jsonType(te.Type.Kind().String()), te.Value)
+		}
+		return apperr.FieldError(field, "expected %s, got %s", jsonType(te.Type.Kind().String()), te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.New(apperr.Invalid, "malformed JSON: the body ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.FieldError(name, "is not a known field")
+	}
+	return apperr.New(apperr.Invalid, "malformed JSON: %v", err)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return fmt.Sprintf("a %s", kind)
+}

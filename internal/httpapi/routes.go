@@ -1,0 +1,543 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/channel"
+	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/line"
+	"github.com/openlines/openlines/internal/user"
+	"github.com/openlines/openlines/internal/workspace"
+)
+
+func (s *Server) registerAPI() {
+	s.handle("POST /api/v1/auth/login", public, s.login)
+	s.handle("POST /api/v1/auth/logout", public, s.logout)
+	s.handle("GET /api/v1/me", member, s.me)
+	s.handle("GET /api/v1/tokens", member, s.listTokens)
+	s.handle("POST /api/v1/tokens", member, s.createToken)
+	s.handle("DELETE /api/v1/tokens/{id}", member, s.deleteToken)
+
+	s.handle("GET /api/v1/workspace", member, s.getWorkspace)
+	s.handle("PATCH /api/v1/workspace", admin, s.patchWorkspace)
+	s.handle("GET /api/v1/roles", member, s.listRoles)
+
+	s.handle("GET /api/v1/users", member, s.listUsers)
+	s.handle("POST /api/v1/users", admin, s.createUser)
+	s.handle("GET /api/v1/users/{id}", member, s.getUser)
+	s.handle("PATCH /api/v1/users/{id}", member, s.patchUser)
+	s.handle("POST /api/v1/users/{id}/deactivate", admin, s.deactivateUser)
+
+	s.handle("GET /api/v1/lines", member, s.listLines)
+	s.handle("POST /api/v1/lines", admin, s.createLine)
+	s.handle("GET /api/v1/lines/{id}", member, s.getLine)
+	s.handle("PATCH /api/v1/lines/{id}", admin, s.patchLine)
+	s.handle("DELETE /api/v1/lines/{id}", admin, s.deleteLine)
+	s.handle("GET /api/v1/lines/{id}/channels", member, s.listChannels)
+	s.handle("POST /api/v1/lines/{id}/channels", admin, s.createChannel)
+	s.handle("GET /api/v1/channels/{id}", member, s.getChannel)
+	s.handle("POST /api/v1/channels/{id}/messages", admin, s.inbound)
+
+	s.handle("GET /api/v1/dialogs", member, s.listDialogs)
+	s.handle("GET /api/v1/dialogs/{id}", member, s.getDialog)
+	s.handle("GET /api/v1/dialogs/{id}/messages", member, s.listMessages)
+	s.handle("POST /api/v1/dialogs/{id}/messages", member, s.reply)
+}
+
+// --- workspace ---
+
+type workspaceView struct {
+	workspace.Workspace
+	LineLimit   *int `json:"line_limit"` // null: unlimited
+	ActiveLines int  `json:"active_lines"`
+}
+
+func (s *Server) workspaceView(r *http.Request, wsID string) (workspaceView, error) {
+	ws, err := s.store.GetWorkspace(r.Context(), wsID)
+	if err != nil {
+		return workspaceView{}, err
+	}
+	ls, err := s.store.ListLines(r.Context(), wsID)
+	if err != nil {
+		return workspaceView{}, err
+	}
+	v := workspaceView{Workspace: ws}
+	if n := ws.Plan.LineLimit(); n != workspace.Unlimited {
+		v.LineLimit = &n
+	}
+	for _, l := range ls {
+		if l.Active {
+			v.ActiveLines++
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request, p principal) error {
+	v, err := s.workspaceView(r, p.ws())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Name *string `json:"name"`
+		Plan *string `json:"plan"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	var plan workspace.Plan
+	if req.Plan != nil {
+		if !p.User.ServerAdmin {
+			return apperr.New(apperr.Forbidden, "only a server administrator may change the plan")
+		}
+		var err error
+		if plan, err = workspace.ParsePlan(*req.Plan); err != nil {
+			return err
+		}
+	}
+	if req.Name != nil {
+		name := strings.TrimSpace(*req.Name)
+		if name == "" || len(name) > 200 {
+			return apperr.FieldError("name", "is required, at most 200 characters")
+		}
+		if err := s.store.RenameWorkspace(r.Context(), p.ws(), name); err != nil {
+			return err
+		}
+	}
+	deactivated := []string{}
+	if req.Plan != nil {
+		ids, err := s.store.SetPlan(r.Context(), p.ws(), plan)
+		if err != nil {
+			return err
+		}
+		deactivated = append(deactivated, ids...)
+	}
+	v, err := s.workspaceView(r, p.ws())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"workspace": v, "deactivated_line_ids": deactivated})
+	return nil
+}
+
+func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, p principal) error {
+	writeJSON(w, http.StatusOK, map[string]any{"roles": user.Roles})
+	return nil
+}
+
+// --- users ---
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p principal) error {
+	us, err := s.store.ListUsers(r.Context(), p.ws())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": us})
+	return nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, p principal) error {
+	u, err := s.store.GetUser(r.Context(), p.ws(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+type userRequest struct {
+	Email    *string `json:"email"`
+	Name     *string `json:"name"`
+	Password *string `json:"password"`
+	Role     *string `json:"role"`
+	Active   *bool   `json:"active"`
+}
+
+// apply validates the request's fields onto u.
+func (req userRequest) apply(u *user.User) error {
+	var err error
+	if req.Email != nil {
+		if u.Email, err = user.NormalizeEmail(*req.Email); err != nil {
+			return err
+		}
+	}
+	if req.Name != nil {
+		if u.Name, err = user.ValidateName(*req.Name); err != nil {
+			return err
+		}
+	}
+	if req.Role != nil {
+		if u.Role, err = user.ParseRole(*req.Role); err != nil {
+			return err
+		}
+	}
+	if req.Active != nil {
+		u.Active = *req.Active
+	}
+	if req.Password != nil {
+		if err := user.ValidatePassword(*req.Password); err != nil {
+			return err
+		}
+		if u.PasswordHash, err = user.HashPassword(*req.Password); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req userRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	for field, v := range map[string]*string{"email": req.Email, "name": req.Name, "password": req.Password, "role": req.Role} {
+		if v == nil {
+			return apperr.FieldError(field, "is required")
+		}
+	}
+	u := user.User{WorkspaceID: p.ws(), Active: true}
+	if err := req.apply(&u); err != nil {
+		return err
+	}
+	u, err := s.store.CreateUser(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req userRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if p.User.Role != user.Administrator {
+		// Others may change their own name and password only.
+		if id != p.User.ID {
+			return apperr.New(apperr.Forbidden, "only an administrator may change other users")
+		}
+		if req.Email != nil || req.Role != nil || req.Active != nil {
+			return apperr.New(apperr.Forbidden, "only an administrator may change e-mail, role or active")
+		}
+	}
+	u, err := s.store.UpdateUser(r.Context(), p.ws(), id, req.apply)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request, p principal) error {
+	u, err := s.store.UpdateUser(r.Context(), p.ws(), r.PathValue("id"), func(u *user.User) error { u.Active = false; return nil })
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+// --- lines ---
+
+// lineRequest is a line's JSON with every field optional: absent fields keep
+// their current (or default) value. working_hours.week merges by weekday.
+type lineRequest struct {
+	Name   *string `json:"name"`
+	Active *bool   `json:"active"`
+	line.Settings
+}
+
+func (s *Server) listLines(w http.ResponseWriter, r *http.Request, p principal) error {
+	ls, err := s.store.ListLines(r.Context(), p.ws())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lines": ls})
+	return nil
+}
+
+func (s *Server) getLine(w http.ResponseWriter, r *http.Request, p principal) error {
+	l, err := s.store.GetLine(r.Context(), p.ws(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (s *Server) createLine(w http.ResponseWriter, r *http.Request, p principal) error {
+	req := lineRequest{Settings: line.Defaults()}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Name == nil {
+		return apperr.FieldError("name", "is required")
+	}
+	name, err := line.ValidateName(*req.Name)
+	if err != nil {
+		return err
+	}
+	if req.Active != nil && !*req.Active {
+		return apperr.FieldError("active", "a new line is active; deactivate it after creating it")
+	}
+	if err := req.Settings.Validate(); err != nil {
+		return err
+	}
+	l, err := s.store.CreateLine(r.Context(), p.ws(), name, req.Settings)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, l)
+	return nil
+}
+
+func (s *Server) patchLine(w http.ResponseWriter, r *http.Request, p principal) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.store.UpdateLine(r.Context(), p.ws(), r.PathValue("id"), func(l *line.Line) error {
+		req := lineRequest{Settings: l.Settings}
+		if err := decodeInto(body, &req); err != nil {
+			return err
+		}
+		if req.Name != nil {
+			name, err := line.ValidateName(*req.Name)
+			if err != nil {
+				return err
+			}
+			l.Name = name
+		}
+		if req.Active != nil {
+			l.Active = *req.Active
+		}
+		if err := req.Settings.Validate(); err != nil {
+			return err
+		}
+		l.Settings = req.Settings
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Confirm *string `json:"confirm"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Confirm == nil {
+		return apperr.FieldError("confirm", "is required: send the line's name to confirm deleting it with all its dialogs")
+	}
+	err := s.store.DeleteLine(r.Context(), p.ws(), r.PathValue("id"), func(l line.Line) error {
+		if *req.Confirm != l.Name {
+			return apperr.FieldError("confirm", "does not match the line's name %q; nothing was deleted", l.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// --- channels ---
+
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p principal) error {
+	cs, err := s.store.ListChannels(r.Context(), p.ws(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channels": cs})
+	return nil
+}
+
+func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := channel.ValidateType(req.Type); err != nil {
+		return err
+	}
+	name, err := channel.ValidateName(req.Name, req.Type)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.CreateChannel(r.Context(), channel.Channel{WorkspaceID: p.ws(), LineID: r.PathValue("id"), Type: req.Type, Name: name})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p principal) error {
+	c, err := s.store.GetChannel(r.Context(), p.ws(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// inbound takes a customer message from a connector: 201 when new, 200 with
+// the first delivery's ids when the external id was seen before.
+func (s *Server) inbound(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Customer struct {
+			ExternalID string `json:"external_id"`
+			Name       string `json:"name"`
+		} `json:"customer"`
+		Message struct {
+			ExternalID string `json:"external_id"`
+			Text       string `json:"text"`
+		} `json:"message"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	in := dialog.Inbound{
+		WorkspaceID: p.ws(), ChannelID: r.PathValue("id"),
+		Customer:   dialog.Customer{ExternalID: req.Customer.ExternalID, Name: req.Customer.Name},
+		ExternalID: req.Message.ExternalID, Text: req.Message.Text,
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	ch, lineActive, err := s.store.InboundTarget(r.Context(), p.ws(), in.ChannelID)
+	if err != nil {
+		return err
+	}
+	if !ch.Active || !lineActive {
+		return apperr.New(apperr.Conflict, "channel %s or its line is not active; the message was not accepted", ch.ID)
+	}
+	in.LineID = ch.LineID
+	res, err := s.store.Ingest(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, res)
+	return nil
+}
+
+// --- dialogs ---
+
+func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal) error {
+	q := r.URL.Query()
+	f := dialog.ListFilter{LineID: q.Get("line_id"), ChannelID: q.Get("channel_id"), OperatorID: q.Get("operator_id"), Status: q.Get("status"), Cursor: q.Get("cursor")}
+	if f.Status != "" && !validStatus(f.Status) {
+		return apperr.FieldError("status", "%q is not one of %s", f.Status, strings.Join(dialog.Statuses, ", "))
+	}
+	var err error
+	if f.From, err = timeParam(q.Get("from"), "from"); err != nil {
+		return err
+	}
+	if f.To, err = timeParam(q.Get("to"), "to"); err != nil {
+		return err
+	}
+	if f.Limit, err = intParam(q.Get("limit"), "limit", 50, 1, 200); err != nil {
+		return err
+	}
+	page, err := s.store.ListDialogs(r.Context(), p.ws(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func validStatus(st string) bool {
+	for _, v := range dialog.Statuses {
+		if v == st {
+			return true
+		}
+	}
+	return false
+}
+
+func timeParam(v, name string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return t, apperr.FieldError(name, "%q is not an RFC 3339 time such as 2026-01-31T09:00:00Z", v)
+	}
+	return t, nil
+}
+
+func intParam(v, name string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, apperr.FieldError(name, "%q is not a number in %d..%d", v, lo, hi)
+	}
+	return n, nil
+}
+
+func (s *Server) getDialog(w http.ResponseWriter, r *http.Request, p principal) error {
+	d, err := s.store.GetDialog(r.Context(), p.ws(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p principal) error {
+	limit, err := intParam(r.URL.Query().Get("limit"), "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	ms, err := s.store.ListMessages(r.Context(), p.ws(), r.PathValue("id"), r.URL.Query().Get("after"), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": ms})
+	return nil
+}
+
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := dialog.ValidateText("text", req.Text); err != nil {
+		return err
+	}
+	m, err := s.store.AddOperatorMessage(r.Context(), p.ws(), r.PathValue("id"), p.User.ID, req.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, m)
+	return nil
+}

@@ -1,0 +1,296 @@
+// Package httpapi serves the REST API under /api/v1 and the operations
+// endpoints. It maps domain errors to statuses in one place (json.go), checks
+// authentication and roles per route (auth.go), and records every request in
+// the metrics and the JSON log.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/metrics"
+	"github.com/openlines/openlines/internal/store"
+)
+
+// Config configures a Server.
+type Config struct {
+	Store   *store.Store
+	Logger  *slog.Logger
+	Metrics *metrics.Registry // nil: a new registry
+	// MaxBody bounds request bodies in bytes (default 1 MiB).
+	MaxBody int64
+	// SecureCookies marks the session cookie Secure (serve behind HTTPS).
+	SecureCookies bool
+	// SessionTTL is how long a sign-in lasts (default 14 days).
+	SessionTTL time.Duration
+	Version    string
+}
+
+// Route is one registered endpoint, listed for the OpenAPI check.
+type Route struct {
+	Method, Path string
+}
+
+// Server is the HTTP face of OpenLines.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []Route
+	handler http.Handler
+
+	requests *metrics.CounterVec
+	latency  *metrics.HistogramVec
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// access says who may call a route.
+type access int
+
+const (
+	public  access = iota // anyone
+	member                // any signed-in active user of the workspace
+	admin                 // an Administrator of the workspace
+)
+
+// handlerFunc is a route's handler: it returns an error instead of writing one.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
+
+// New builds the server and registers every route.
+func New(cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 14 * 24 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
+	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
+	s.registerDBMetrics(cfg.Metrics)
+
+	s.raw("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.raw("GET /readyz", s.readyz)
+	s.raw("GET /metrics", cfg.Metrics.ServeHTTP)
+	s.raw("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPIDoc)
+	})
+	s.registerAPI()
+
+	var h http.Handler = http.HandlerFunc(s.dispatch)
+	// CSRF: browsers' cross-origin state-changing requests are refused, which
+	// protects cookie sessions; clients without browser headers pass.
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, apperr.New(apperr.Forbidden, "cross-origin request refused (CSRF protection)"))
+	}))
+	h = csrf.Handler(h)
+	s.handler = s.observe(h)
+	return s
+}
+
+// Handler returns the root handler with every middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes lists the registered endpoints.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) raw(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{method, path})
+	s.mux.HandleFunc(pattern, h)
+}
+
+// handle registers an API route with its access rule.
+func (s *Server) handle(pattern string, acc access, h handlerFunc) {
+	s.raw(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		p, err := s.authenticate(r, acc)
+		if err == nil {
+			err = h(w, r, p)
+		}
+		if err != nil {
+			writeError(w, r, err)
+		}
+	})
+}
+
+// dispatch routes a request, answering unknown paths and methods in JSON.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		setRoute(r, pattern)
+		h.ServeHTTP(w, r)
+		return
+	}
+	var allowed []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		setRoute(r, "method_not_allowed")
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, r, apperr.New(apperr.MethodNotAll, "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+		return
+	}
+	setRoute(r, "not_found")
+	writeError(w, r, apperr.NotFoundf("no such endpoint: %s %s", r.Method, r.URL.Path))
+}
+
+type ctxKey int
+
+const (
+	keyLogger ctxKey = iota
+	keyInfo
+)
+
+// reqInfo is filled in as the request goes through the layers.
+type reqInfo struct {
+	route string
+}
+
+func setRoute(r *http.Request, route string) {
+	if ri, ok := r.Context().Value(keyInfo).(*reqInfo); ok {
+		ri.route = route
+	}
+}
+
+func logger(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(keyLogger).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives each request an id, a logger, security headers, recovery
+// from panics, a log line and its metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			b := make([]byte, 8)
+			rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		l := s.log.With("request_id", id)
+		info := &reqInfo{route: "unmatched"}
+		ctx := context.WithValue(context.WithValue(r.Context(), keyLogger, l), keyInfo, info)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				l.Error("panic", "panic", v, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeError(sw, r, apperr.New(apperr.Internal, "internal error"))
+				}
+			}
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			d := time.Since(start)
+			s.requests.Inc(info.route, strconv.Itoa(sw.status))
+			s.latency.Observe(d.Seconds(), info.route)
+			l.Info("request", "method", r.Method, "path", r.URL.Path, "route", info.route,
+				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		writeError(w, r, &apperr.Error{Code: apperr.Unavailable, Message: "the database is not reachable", Err: err})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": s.store.Engine()})
+}
+
+func (s *Server) registerDBMetrics(reg *metrics.Registry) {
+	gauge := func(name, help string, pick func(write bool) float64) {
+		reg.GaugeFunc(name+"_write", help+" (write pool)", func() float64 { return pick(true) })
+		reg.GaugeFunc(name+"_read", help+" (read pool)", func() float64 { return pick(false) })
+	}
+	stat := func(write bool) (st struct{ open, inUse, idle, waits float64 }) {
+		ws, rs := s.store.Stats()
+		if !write {
+			ws = rs
+		}
+		st.open, st.inUse, st.idle, st.waits = float64(ws.OpenConnections), float64(ws.InUse), float64(ws.Idle), float64(ws.WaitCount)
+		return
+	}
+	gauge("openlines_db_connections_open", "Open database connections", func(w bool) float64 { return stat(w).open })
+	gauge("openlines_db_connections_in_use", "Database connections in use", func(w bool) float64 { return stat(w).inUse })
+	gauge("openlines_db_connections_idle", "Idle database connections", func(w bool) float64 { return stat(w).idle })
+	gauge("openlines_db_wait_count", "Waits for a database connection, total", func(w bool) float64 { return stat(w).waits })
+}
