@@ -60,9 +60,9 @@ var openAPIDoc []byte
 type access int
 
 const (
-	public  access = iota // anyone
-	member                // any signed-in active user of the workspace
-	admin                 // an Administrator of the workspace
+	public access = iota // anyone
+	member               // any signed-in active user of the workspace
+	admin                // an Administrator of the workspace
 )
 
 // handlerFunc is a route's handler: it returns an error instead of writing one.
