@@ -1,0 +1,76 @@
+package line
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/openlines/openlines/internal/apperr"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	s := Defaults()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Mode != ModeEvenly || s.QueueTime != 60 || s.LimitExcludes != ExcludeAnswered || !s.WelcomeEnabled ||
+		s.NoAnswerEnabled || s.NoAnswerTime != 60 || s.WorkingHours.Enabled || s.CloseRule != RuleText ||
+		s.AutoCloseTime != 4*3600 || !s.RatingEnabled || s.RatingWindow != 0 || s.CloseOnRating || s.FullCloseDelay != 600 ||
+		len(s.WorkingHours.Week["mon"]) != 1 || s.WorkingHours.Week["mon"][0] != (Interval{"09:00", "18:00"}) || len(s.WorkingHours.Week["sat"]) != 0 {
+		t.Fatalf("defaults differ from SPEC §3: %+v", s)
+	}
+}
+
+func TestValidateRefuses(t *testing.T) {
+	cases := []struct {
+		field  string
+		change func(*Settings)
+	}{
+		{"mode", func(s *Settings) { s.Mode = "random" }},
+		{"queue", func(s *Settings) { s.Queue = []string{"a", "a"} }},
+		{"queue_time", func(s *Settings) { s.QueueTime = 0 }},
+		{"queue_time", func(s *Settings) { s.QueueTime = 43201 }},
+		{"limit", func(s *Settings) { s.LimitEnabled, s.Limit = true, 0 }},
+		{"limit", func(s *Settings) { s.LimitEnabled, s.Limit = true, 1001 }},
+		{"limit_excludes", func(s *Settings) { s.LimitExcludes = "spam" }},
+		{"working_hours.timezone", func(s *Settings) { s.WorkingHours.Timezone = "Mars/Olympus" }},
+		{"working_hours.week.mon", func(s *Settings) { s.WorkingHours.Week["mon"] = []Interval{{"18:00", "09:00"}} }},
+		{"working_hours.week.tue", func(s *Settings) { s.WorkingHours.Week["tue"] = []Interval{{"09:00", "13:00"}, {"12:00", "18:00"}} }},
+		{"working_hours.week.wed", func(s *Settings) { s.WorkingHours.Week["wed"] = []Interval{{"24:00", "24:00"}} }},
+		{"working_hours.week", func(s *Settings) { s.WorkingHours.Week["someday"] = nil }},
+		{"working_hours.holidays", func(s *Settings) { s.WorkingHours.Holidays = []string{"2026-02-29"} }},
+		{"working_hours.days_off", func(s *Settings) { s.WorkingHours.DaysOff = []string{"sat", "sat"} }},
+		{"working_hours.off_hours_text", func(s *Settings) { s.WorkingHours.Enabled, s.WorkingHours.OffHoursText = true, " " }},
+		{"operator_data_name", func(s *Settings) { s.OperatorData = OperatorDataHidden }},
+		{"welcome_text", func(s *Settings) { s.WelcomeText = strings.Repeat("x", MaxTextLen+1) }},
+		{"full_close_delay", func(s *Settings) { s.FullCloseDelay = -1 }},
+	}
+	for _, c := range cases {
+		s := Defaults()
+		c.change(&s)
+		err := s.Validate()
+		var ae *apperr.Error
+		if err == nil || !strings.HasPrefix(err.Error(), "invalid: "+c.field) || !asErr(err, &ae) || ae.Field != c.field {
+			t.Errorf("%s: got %v", c.field, err)
+		}
+	}
+}
+
+func asErr(err error, target **apperr.Error) bool {
+	ae, ok := err.(*apperr.Error)
+	*target = ae
+	return ok
+}
+
+func TestValidateNormalises(t *testing.T) {
+	s := Defaults()
+	s.WorkingHours.Week["mon"] = []Interval{{"14:00", "18:00"}, {"09:00", "13:00"}}
+	s.WorkingHours.Week["fri"] = []Interval{{"20:00", "24:00"}}
+	s.WorkingHours.Holidays = []string{"01-01", "02-29", "2026-05-09"}
+	s.Queue = nil
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.WorkingHours.Week["mon"][0].From != "09:00" || s.Queue == nil {
+		t.Fatalf("not normalised: %+v", s)
+	}
+}
