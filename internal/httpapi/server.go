@@ -138,10 +138,9 @@ func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 
 // dispatch routes a request, answering unknown paths and methods in JSON.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.mux.Handler(r)
-	if pattern != "" {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
 		setRoute(r, pattern)
-		h.ServeHTTP(w, r)
+		s.mux.ServeHTTP(w, r) // the mux itself fills in the path values
 		return
 	}
 	var allowed []string
