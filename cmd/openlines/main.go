@@ -36,6 +36,7 @@ Commands:
   user add              add a user to a workspace
   workspace create      create a workspace (and its administrator)
   workspace set-plan    change a workspace's plan
+  simulate              simulate a line (queueing model) to size a team
   version               print the version
 
 Every flag has an environment twin: --max-body is OPENLINES_MAX_BODY.
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return workspaceCreate(ctx, rest, stdout, stderr)
 	case "workspace set-plan":
 		return workspaceSetPlan(ctx, rest, stdout, stderr)
+	case "simulate":
+		return simulate(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "openlines", version)
 		return nil

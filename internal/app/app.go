@@ -15,7 +15,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/openlines/openlines/internal/clock"
+	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
+	"github.com/openlines/openlines/internal/routing"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/workspace"
@@ -82,11 +85,18 @@ func generatePassword() string {
 // closes the database. What a person needs to read (the URL, a first-run
 // password) goes to out; logs go to log.
 func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
-	st, err := store.Open(ctx, cfg.DB, store.Options{})
+	bus := events.NewLocal()
+	st, err := store.Open(ctx, cfg.DB, store.Options{OnCommit: bus.Publish})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	engine := routing.NewEngine(st, clock.Real{}, log)
+	defer bus.Subscribe(engine.OnEvents)()
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() { engine.Run(engineCtx); close(engineDone) }()
+	defer func() { stopEngine(); <-engineDone }() // before the store closes
 	email, password, created, err := Bootstrap(ctx, st, cfg)
 	if err != nil {
 		return fmt.Errorf("first run: %w", err)

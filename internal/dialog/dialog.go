@@ -68,6 +68,7 @@ type Session struct {
 	LineID          string     `json:"line_id"`
 	Status          string     `json:"status"`
 	OperatorID      *string    `json:"operator_id"`
+	OfferedTo       []string   `json:"offered_to"`
 	Answered        bool       `json:"answered"`
 	Pinned          bool       `json:"pinned"`
 	OffHours        bool       `json:"off_hours"`
@@ -152,6 +153,7 @@ type ListFilter struct {
 	ChannelID  string
 	Status     string
 	OperatorID string
+	OfferedTo  string    // the open session is offered to this user
 	From, To   time.Time // last activity within [From, To); zero means open-ended
 	Limit      int
 	Cursor     string // opaque, from the previous page's NextCursor

@@ -140,9 +140,9 @@ func jsonError(err error) error {
 	case errors.As(err, &se):
 		return apperr.New(apperr.Invalid, "malformed JSON at byte %d: %s", se.Offset, se.Error())
 	case errors.As(err, &te):
-		field := te.Field
+		field := apiField(te.Field)
 		if field == "" {
-			return apperr.New(apperr.Invalid, "expected a JSON %s, got %s", jsonType(te.Type.Kind().String()), te.Value)
+			return apperr.New(apperr.Invalid, "expected %s as the JSON body, got %s", jsonType(te.Type.Kind().String()), te.Value)
 		}
 		return apperr.FieldError(field, "expected %s, got %s", jsonType(te.Type.Kind().String()), te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -168,4 +168,16 @@ func jsonType(kind string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("a %s", kind)
+}
+
+// apiField drops the Go names of embedded structs from a decoder's field
+// path ("Settings.queue_time" → "queue_time"): API fields are snake_case.
+func apiField(path string) string {
+	var keep []string
+	for _, p := range strings.Split(path, ".") {
+		if p != "" && !(p[0] >= 'A' && p[0] <= 'Z') {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, ".")
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,6 +47,7 @@ func (s *Server) registerAPI() {
 	s.handle("GET /api/v1/dialogs/{id}", member, s.getDialog)
 	s.handle("GET /api/v1/dialogs/{id}/messages", member, s.listMessages)
 	s.handle("POST /api/v1/dialogs/{id}/messages", member, s.reply)
+	s.registerRouting()
 }
 
 // --- workspace ---
@@ -160,10 +162,26 @@ type userRequest struct {
 	Password *string `json:"password"`
 	Role     *string `json:"role"`
 	Active   *bool   `json:"active"`
+
+	hash string // of Password, computed before any transaction (argon2 is slow)
+}
+
+// hashPassword validates and hashes a new password outside the transaction,
+// so that the single SQLite writer is never held for an argon2 computation.
+func (req *userRequest) hashPassword() error {
+	if req.Password == nil {
+		return nil
+	}
+	if err := user.ValidatePassword(*req.Password); err != nil {
+		return err
+	}
+	var err error
+	req.hash, err = user.HashPassword(*req.Password)
+	return err
 }
 
 // apply validates the request's fields onto u.
-func (req userRequest) apply(u *user.User) error {
+func (req *userRequest) apply(u *user.User) error {
 	var err error
 	if req.Email != nil {
 		if u.Email, err = user.NormalizeEmail(*req.Email); err != nil {
@@ -183,13 +201,8 @@ func (req userRequest) apply(u *user.User) error {
 	if req.Active != nil {
 		u.Active = *req.Active
 	}
-	if req.Password != nil {
-		if err := user.ValidatePassword(*req.Password); err != nil {
-			return err
-		}
-		if u.PasswordHash, err = user.HashPassword(*req.Password); err != nil {
-			return err
-		}
+	if req.hash != "" {
+		u.PasswordHash = req.hash
 	}
 	return nil
 }
@@ -199,15 +212,22 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p principal)
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	for field, v := range map[string]*string{"email": req.Email, "name": req.Name, "password": req.Password, "role": req.Role} {
-		if v == nil {
-			return apperr.FieldError(field, "is required")
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"email", req.Email}, {"name", req.Name}, {"password", req.Password}, {"role", req.Role}} {
+		if f.v == nil {
+			return apperr.FieldError(f.name, "is required")
 		}
 	}
 	u := user.User{WorkspaceID: p.ws(), Active: true}
 	if err := req.apply(&u); err != nil {
 		return err
 	}
+	if err := req.hashPassword(); err != nil {
+		return err
+	}
+	u.PasswordHash = req.hash
 	u, err := s.store.CreateUser(r.Context(), u)
 	if err != nil {
 		return err
@@ -231,6 +251,9 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 			return apperr.New(apperr.Forbidden, "only an administrator may change e-mail, role or active")
 		}
 	}
+	if err := req.hashPassword(); err != nil {
+		return err
+	}
 	u, err := s.store.UpdateUser(r.Context(), p.ws(), id, req.apply)
 	if err != nil {
 		return err
@@ -252,10 +275,17 @@ func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request, p princi
 
 // lineRequest is a line's JSON with every field optional: absent fields keep
 // their current (or default) value. working_hours.week merges by weekday.
+// The read-only fields are accepted and ignored, so a client may send back
+// the object it read.
 type lineRequest struct {
 	Name   *string `json:"name"`
 	Active *bool   `json:"active"`
 	line.Settings
+
+	ID          json.RawMessage `json:"id"`
+	WorkspaceID json.RawMessage `json:"workspace_id"`
+	CreatedAt   json.RawMessage `json:"created_at"`
+	UpdatedAt   json.RawMessage `json:"updated_at"`
 }
 
 func (s *Server) listLines(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -449,7 +479,7 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, p principal) er
 
 func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal) error {
 	q := r.URL.Query()
-	f := dialog.ListFilter{LineID: q.Get("line_id"), ChannelID: q.Get("channel_id"), OperatorID: q.Get("operator_id"), Status: q.Get("status"), Cursor: q.Get("cursor")}
+	f := dialog.ListFilter{LineID: q.Get("line_id"), ChannelID: q.Get("channel_id"), OperatorID: q.Get("operator_id"), OfferedTo: q.Get("offered_to"), Status: q.Get("status"), Cursor: q.Get("cursor")}
 	if f.Status != "" && !validStatus(f.Status) {
 		return apperr.FieldError("status", "%q is not one of %s", f.Status, strings.Join(dialog.Statuses, ", "))
 	}

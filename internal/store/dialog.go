@@ -11,13 +11,12 @@ import (
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/events"
 )
 
 var (
 	qLockDialog = q(`SELECT d.id, d.channel_id, d.session_id, s.status, s.operator_id FROM dialogs d LEFT JOIN sessions s ON s.id = d.session_id
 		WHERE d.workspace_id = $1 AND d.id = $2{{FOR_UPDATE OF d}}`)
-	qAnswerSession = q(`UPDATE sessions SET status = $2, answered = TRUE, operator_id = $3,
-		first_response_at = COALESCE(first_response_at, $4) WHERE id = $1`)
 )
 
 // The dialog list reads one table plus the customer and the latest session.
@@ -42,7 +41,7 @@ func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {
 	d.CreatedAt, d.LastMessageAt = fromMicros(created), fromMicros(last)
 	if sid.Valid {
 		d.Session = &dialog.Session{
-			ID: sid.String, DialogID: d.ID, LineID: sline.String, Status: sstatus.String, OperatorID: fromNullString(sop),
+			ID: sid.String, DialogID: d.ID, LineID: sline.String, Status: sstatus.String, OperatorID: fromNullString(sop), OfferedTo: []string{},
 			Answered: answered.Bool, Pinned: pinned.Bool, OffHours: offHours.Bool, OpenedAt: fromMicros(opened.Int64),
 			FirstResponseAt: fromNullMicros(firstResp), ClosedAt: fromNullMicros(closed),
 		}
@@ -55,6 +54,16 @@ func (s *Store) GetDialog(ctx context.Context, wsID, id string) (dialog.Dialog, 
 	d, err := scanDialog(s.read.QueryRowContext(ctx, dialogSelect+` WHERE d.workspace_id = $1 AND d.id = $2`, wsID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, apperr.NotFoundf("dialog %s not found", id)
+	}
+	if err == nil && d.Session != nil {
+		var rows *sql.Rows
+		rows, err = s.read.QueryContext(ctx, `SELECT user_id FROM session_offers WHERE session_id = $1 ORDER BY offered_at, user_id`, d.Session.ID)
+		if err == nil {
+			d.Session.OfferedTo, err = collect(rows, func(sc interface{ Scan(...any) error }) (string, error) {
+				var v string
+				return v, sc.Scan(&v)
+			})
+		}
 	}
 	return d, dbErr(err, "get dialog")
 }
@@ -80,6 +89,9 @@ func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilte
 	}
 	if f.OperatorID != "" {
 		add("d.operator_id = $%d", f.OperatorID)
+	}
+	if f.OfferedTo != "" {
+		add("d.session_id IN (SELECT session_id FROM session_offers WHERE user_id = $%d)", f.OfferedTo)
 	}
 	if !f.From.IsZero() {
 		add("d.last_message_at >= $%d", micros(f.From))
@@ -201,20 +213,57 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 		if !sid.Valid || !dialog.IsOpen(status.String) {
 			return apperr.New(apperr.Conflict, "the dialog has no open session; the customer has to write first")
 		}
-		m.SessionID = &sid.String
-		operator := userID
-		if op.Valid {
-			operator = op.String
+		r, _, err := t.lockSession(wsID, sid.String)
+		if err != nil {
+			return err
 		}
 		at := micros(m.CreatedAt)
-		if _, err := t.exec(qInsertMessage, m.ID, wsID, dialogID, sid.String, channelID, dialog.Out, userID, nil, text, at); err != nil {
+		next := r
+		next.Answered, next.Status = true, dialog.StatusWaitingClient
+		if next.FirstResponseAt == 0 {
+			next.FirstResponseAt = at
+		}
+		took := r.OperatorID == ""
+		var offered []string
+		if took {
+			if offered, err = queryStrings(t, qSessionOffered, r.ID); err != nil {
+				return err
+			}
+			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried = userID, "", 0, ""
+			if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+				return err
+			}
+		}
+		m.SessionID = &r.ID
+		if _, err := t.exec(qInsertMessage, m.ID, wsID, dialogID, r.ID, channelID, dialog.Out, userID, nil, text, at); err != nil {
 			return err
 		}
-		if _, err := t.exec(qAnswerSession, sid.String, dialog.StatusWaitingClient, operator, at); err != nil {
+		if err := t.saveSession(&r, &next); err != nil {
 			return err
 		}
-		_, err = t.exec(qTouchDialog, dialogID, at, sid.String, dialog.StatusWaitingClient, operator)
-		return err
+		if _, err := t.exec(qTouchDialog, dialogID, at, r.ID, next.Status, next.OperatorID); err != nil {
+			return err
+		}
+		if took {
+			if err := t.system(&next, userID, "Taken by replying", at); err != nil {
+				return err
+			}
+			t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: wsID, LineID: r.LineID, DialogID: dialogID, SessionID: r.ID,
+				UserIDs: append([]string{userID}, without(offered, userID)...), Status: next.Status})
+		}
+		t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: wsID, LineID: r.LineID, DialogID: dialogID, SessionID: r.ID,
+			MessageID: m.ID, Status: next.Status})
+		return nil
 	})
 	return m, dbErr(err, "add message")
+}
+
+// DialogOfSession returns the dialog id of a session of the workspace.
+func (s *Store) DialogOfSession(ctx context.Context, wsID, sessionID string) (string, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT dialog_id FROM sessions WHERE workspace_id = $1 AND id = $2`, wsID, sessionID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", apperr.NotFoundf("session %s not found", sessionID)
+	}
+	return id, dbErr(err, "get session")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/events"
 )
 
 // The inbound path is the hottest of the product. Every customer message of
@@ -24,8 +25,11 @@ var (
 	qFindDialog     = q(`SELECT id, line_id, session_id, status, operator_id FROM dialogs WHERE channel_id = $1 AND customer_id = $2`)
 	qInsertDialog   = q(`INSERT INTO dialogs (id, workspace_id, line_id, channel_id, customer_id, status, operator_id, session_id, created_at, last_message_at)
 		VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $7)`)
-	qInsertSession = q(`INSERT INTO sessions (id, workspace_id, dialog_id, line_id, status, opened_at) VALUES ($1, $2, $3, $4, $5, $6)`)
-	qSetSession    = q(`UPDATE sessions SET status = $2 WHERE id = $1`)
+	qReadSession    = q(`SELECT ` + sessionRowCols + ` FROM sessions WHERE id = $1`)
+	qOperatorServes = q(`SELECT u.active, EXISTS (SELECT 1 FROM line_queue q WHERE q.line_id = $2 AND q.user_id = $1),
+		COALESCE(p.status, 'offline'), COALESCE(p.last_seen, 0),
+		EXISTS (SELECT 1 FROM absences a WHERE a.user_id = $1 AND a.starts_at <= $3 AND a.ends_at > $3)
+		FROM users u LEFT JOIN presence p ON p.user_id = u.id WHERE u.id = $1`)
 	qInsertMessage = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
 	qTouchDialog = q(`UPDATE dialogs SET last_message_at = $2, session_id = $3, status = $4, operator_id = $5 WHERE id = $1`)
@@ -228,29 +232,20 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 		}
 	}
 
-	if sessionID.Valid {
-		// A customer message puts a session the operator answered back to work
-		// and reopens one that was finishing (SPEC §4).
-		next := status
-		switch status {
-		case dialog.StatusWaitingClient, dialog.StatusClosing:
-			next = dialog.StatusInWork
-			if !operatorID.Valid {
-				next = dialog.StatusQueued
-			}
-		}
-		if next != status {
-			if _, err := t.exec(qSetSession, sessionID.String, next); err != nil {
-				return res, err
-			}
-			status = next
-		}
-	} else {
-		sessionID = sql.NullString{String: newID(), Valid: true}
-		status, operatorID = dialog.StatusQueued, sql.NullString{}
-		if _, err := t.exec(qInsertSession, sessionID.String, in.WorkspaceID, res.DialogID, lineID, status, at); err != nil {
+	if sessionID.Valid && dialog.IsOpen(status) {
+		status, operatorID, err = t.customerWrote(in.WorkspaceID, sessionID.String, at)
+		if err != nil {
 			return res, err
 		}
+	} else {
+		r := sessionRow{ID: newID(), WorkspaceID: in.WorkspaceID, DialogID: res.DialogID, LineID: lineID, Status: dialog.StatusQueued,
+			OpenedAt: at, QueuedAt: at}
+		if err := t.insertSession(&r); err != nil {
+			return res, err
+		}
+		sessionID, status, operatorID = sql.NullString{String: r.ID, Valid: true}, r.Status, sql.NullString{}
+		t.emit(events.Event{Type: events.SessionOpened, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID, SessionID: r.ID,
+			Status: r.Status, At: in.At})
 	}
 	res.SessionID = sessionID.String
 
@@ -261,5 +256,86 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID); err != nil {
 		return res, err
 	}
+	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
+		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At})
 	return res, nil
+}
+
+// customerWrote applies a customer message to an open session (SPEC §4, §5):
+// a session the operator answered goes back to work, a finishing one reopens,
+// and a session whose operator can no longer serve it returns to the queue
+// unless pinned. It returns the session's status and operator afterwards.
+func (t *tx) customerWrote(wsID, sessionID string, at int64) (string, sql.NullString, error) {
+	r, err := scanSessionRow(t.stmt(qReadSession).QueryRowContext(t.ctx, sessionID))
+	if err != nil {
+		return "", sql.NullString{}, err
+	}
+	unchanged := r.Status == dialog.StatusQueued && r.OperatorID == "" ||
+		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned)
+	if !unchanged {
+		// A change may move load: lock the line, then the session, as every
+		// routing decision does.
+		var lr lineRules
+		if r, lr, err = t.lockSession(wsID, sessionID); err != nil {
+			return "", sql.NullString{}, err
+		}
+		next := r
+		switch r.Status {
+		case dialog.StatusWaitingClient, dialog.StatusClosing:
+			next.Status = dialog.StatusInWork
+		}
+		why := ""
+		if r.OperatorID == "" {
+			next.Status = dialog.StatusQueued
+		} else if !r.Pinned {
+			if why, err = t.operatorGone(lr, r.OperatorID, at); err != nil {
+				return "", sql.NullString{}, err
+			}
+		}
+		if why != "" {
+			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried = "", "", 0, ""
+			next.Status, next.QueuedAt = dialog.StatusQueued, at
+		}
+		if next != r {
+			if err := t.saveSession(&r, &next); err != nil {
+				return "", sql.NullString{}, err
+			}
+		}
+		if why != "" {
+			if err := t.system(&next, "", "Back in the queue: "+why, at); err != nil {
+				return "", sql.NullString{}, err
+			}
+			t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: wsID, LineID: next.LineID, DialogID: next.DialogID,
+				SessionID: next.ID, UserIDs: []string{r.OperatorID}, Reason: why})
+		}
+		r = next
+	}
+	return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, nil
+}
+
+// operatorGone tells why an operator can no longer serve a session of the
+// line, or "" when they still can (SPEC §5).
+func (t *tx) operatorGone(lr lineRules, userID string, at int64) (string, error) {
+	var active, inQueue, absent bool
+	var status string
+	var lastSeen int64
+	if err := t.row(qOperatorServes, []any{userID, lr.id, at}, &active, &inQueue, &status, &lastSeen, &absent); err != nil {
+		return "", err
+	}
+	switch {
+	case !active:
+		return "the operator was deactivated", nil
+	case !inQueue:
+		return "the operator left the line's queue", nil
+	}
+	if !lr.settings.CheckAvailable {
+		return "", nil
+	}
+	switch {
+	case absent:
+		return "the operator is absent", nil
+	case status != "online" || lastSeen <= at-OnlineWindow.Microseconds():
+		return "the operator is not available", nil
+	}
+	return "", nil
 }

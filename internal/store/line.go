@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
 )
 
@@ -193,6 +194,10 @@ func (s *Store) UpdateLine(ctx context.Context, wsID, id string, change func(*li
 			if err := writeQueue(t, wsID, id, l.Queue); err != nil {
 				return err
 			}
+		}
+		if l.Active {
+			// A raised limit, a new queue member or another mode may give room.
+			t.emit(events.Event{Type: events.Capacity, WorkspaceID: wsID, LineID: id})
 		}
 		out = l
 		return nil

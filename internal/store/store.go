@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/events"
 )
 
 // Engine names.
@@ -44,14 +45,18 @@ type Options struct {
 	Clock Clock
 	// MaxBatch bounds how many inbound messages one transaction commits.
 	MaxBatch int
+	// OnCommit receives the events of every committed transaction, in the
+	// committing goroutine, after the commit. It must not block for long.
+	OnCommit func([]events.Event)
 }
 
 // Store is the storage of one OpenLines server.
 type Store struct {
-	engine string
-	write  *sql.DB // SQLite: the one write connection; PostgreSQL: the pool
-	read   *sql.DB // SQLite: a read-only pool; PostgreSQL: the same pool
-	clock  Clock
+	engine   string
+	write    *sql.DB // SQLite: the one write connection; PostgreSQL: the pool
+	read     *sql.DB // SQLite: a read-only pool; PostgreSQL: the same pool
+	clock    Clock
+	onCommit func([]events.Event)
 
 	stmts map[*query]*sql.Stmt // every registered query, prepared at open
 
@@ -84,7 +89,7 @@ func IsPostgresDSN(dsn string) bool {
 }
 
 func open(ctx context.Context, dsn string, opt Options) (*Store, error) {
-	s := &Store{clock: opt.Clock, stmts: map[*query]*sql.Stmt{}}
+	s := &Store{clock: opt.Clock, onCommit: opt.OnCommit, stmts: map[*query]*sql.Stmt{}}
 	if s.clock == nil {
 		s.clock = systemClock{}
 	}
@@ -243,6 +248,15 @@ type tx struct {
 	s   *Store
 	tx  *sql.Tx
 	ctx context.Context
+	evs []events.Event // published after commit
+}
+
+// emit collects an event to publish once the transaction has committed.
+func (t *tx) emit(e events.Event) {
+	if e.At.IsZero() {
+		e.At = t.s.now()
+	}
+	t.evs = append(t.evs, e)
 }
 
 func (t *tx) stmt(q *query) *sql.Stmt {
@@ -290,6 +304,9 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(*tx) error) error {
 	}
 	if err := sqltx.Commit(); err != nil {
 		return dbErr(err, "commit")
+	}
+	if len(t.evs) > 0 && s.onCommit != nil {
+		s.onCommit(t.evs)
 	}
 	return nil
 }

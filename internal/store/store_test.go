@@ -183,6 +183,9 @@ func TestIngestIdempotentAndSessions(t *testing.T) {
 		// An operator reply moves the session to waiting_client; the customer's
 		// next message puts it back to work.
 		op, _ := f.s.CreateUser(ctx, user.User{WorkspaceID: f.ws.ID, Email: "op@x.io", Name: "Op", Role: user.Manager, Active: true, PasswordHash: "h"})
+		if _, err := f.s.UpdateLine(ctx, f.ws.ID, f.ln.ID, func(l *line.Line) error { l.Queue = []string{op.ID}; return nil }); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.s.AddOperatorMessage(ctx, f.ws.ID, r1.DialogID, op.ID, "hi!"); err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +193,9 @@ func TestIngestIdempotentAndSessions(t *testing.T) {
 		if d.Status != dialog.StatusWaitingClient || !d.Session.Answered || d.Session.FirstResponseAt == nil || *d.OperatorID != op.ID {
 			t.Fatalf("after reply: %+v %+v", d, d.Session)
 		}
-		f.s.Ingest(ctx, f.inbound("c1", "m3", "thanks"))
+		if _, err := f.s.Ingest(ctx, f.inbound("c1", "m3", "thanks")); err != nil {
+			t.Fatal(err)
+		}
 		d, _ = f.s.GetDialog(ctx, f.ws.ID, r1.DialogID)
 		if d.Status != dialog.StatusInWork {
 			t.Fatalf("after customer message: %s", d.Status)

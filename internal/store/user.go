@@ -132,6 +132,11 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 				return err
 			}
 		}
+		if u.Active && !old.Active {
+			if err := t.capacityForUser(wsID, id); err != nil {
+				return err
+			}
+		}
 		out = u
 		return nil
 	})

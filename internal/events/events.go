@@ -1,0 +1,89 @@
+// Package events carries what happened, after it was committed, from the
+// store to whoever reacts: the routing engine, operators' screens, webhooks.
+// A transaction collects its events; the store hands them over only after
+// the commit, so nobody ever sees an event of a rolled-back change.
+package events
+
+import (
+	"sync"
+	"time"
+)
+
+// Event types.
+const (
+	SessionOpened   = "session.opened"   // a customer message opened a session
+	SessionOffered  = "session.offered"  // offered to UserIDs
+	SessionTaken    = "session.taken"    // UserIDs[0] took it; others lose the offer
+	SessionRequeued = "session.requeued" // back to waiting; nobody holds or is offered it
+	SessionChanged  = "session.changed"  // status or flags changed
+	MessageCreated  = "message.created"
+	// Capacity means operators of the line may have room now: the routing
+	// engine offers the line's waiting sessions again.
+	Capacity = "line.capacity"
+	// TimersChanged means a stored deadline was added or moved (an absence):
+	// the scheduler looks at the earliest deadline again.
+	TimersChanged = "timers.changed"
+	// PresenceChanged reports an operator's new status.
+	PresenceChanged = "presence.changed"
+)
+
+// Event is one committed change.
+type Event struct {
+	Type        string    `json:"type"`
+	WorkspaceID string    `json:"workspace_id"`
+	LineID      string    `json:"line_id,omitempty"`
+	DialogID    string    `json:"dialog_id,omitempty"`
+	SessionID   string    `json:"session_id,omitempty"`
+	MessageID   string    `json:"message_id,omitempty"`
+	UserIDs     []string  `json:"user_ids,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// Bus delivers events to subscribers. The in-process Bus below serves one
+// node; a NATS implementation will carry them between nodes.
+type Bus interface {
+	Publish(evs []Event)
+	Subscribe(fn func([]Event)) (cancel func())
+}
+
+// Local is the in-process Bus: Publish calls every subscriber in turn, in
+// the publisher's goroutine. Subscribers must return quickly (hand work to
+// their own goroutine or bounded queue).
+type Local struct {
+	mu   sync.RWMutex
+	next int
+	subs map[int]func([]Event)
+}
+
+var _ Bus = (*Local)(nil)
+
+// NewLocal returns an empty in-process bus.
+func NewLocal() *Local { return &Local{subs: map[int]func([]Event){}} }
+
+// Publish delivers evs to every subscriber.
+func (b *Local) Publish(evs []Event) {
+	if len(evs) == 0 {
+		return
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, fn := range b.subs {
+		fn(evs)
+	}
+}
+
+// Subscribe registers fn until cancel is called.
+func (b *Local) Subscribe(fn func([]Event)) (cancel func()) {
+	b.mu.Lock()
+	id := b.next
+	b.next++
+	b.subs[id] = fn
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.subs, id)
+		b.mu.Unlock()
+	}
+}

@@ -1,0 +1,616 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/line"
+	"github.com/openlines/openlines/internal/routing"
+)
+
+// Distribution (SPEC §5) in the store: every decision runs in a transaction
+// that first locks the line's row, reads the queue's operators with their
+// load counters, applies the pure rules of package routing and writes the
+// offers, the counters and the timeline in the same transaction.
+
+// OnlineWindow is how recent a heartbeat must be for an operator to count as online.
+const OnlineWindow = 60 * time.Second
+
+var (
+	qLockLineRules = q(`SELECT workspace_id, active, settings FROM lines WHERE id = $1{{FOR_UPDATE}}`)
+	qQueueOps      = q(`SELECT q.user_id, u.name, u.active, COALESCE(p.status, 'offline'), COALESCE(p.last_seen, 0),
+		COALESCE(ol.open_total, 0), COALESCE(ll.open_count, 0), COALESCE(ll.answered_count, 0), COALESCE(ll.waiting_count, 0),
+		COALESCE(ll.closing_count, 0), COALESCE(ll.last_offered_at, 0),
+		EXISTS (SELECT 1 FROM absences a WHERE a.user_id = q.user_id AND a.starts_at <= $2 AND a.ends_at > $2)
+		FROM line_queue q JOIN users u ON u.id = q.user_id
+		LEFT JOIN presence p ON p.user_id = q.user_id
+		LEFT JOIN operator_load ol ON ol.user_id = q.user_id
+		LEFT JOIN line_load ll ON ll.line_id = q.line_id AND ll.user_id = q.user_id
+		WHERE q.line_id = $1 ORDER BY q.position`)
+	qWaitingSessions = q(`SELECT ` + sessionRowCols + ` FROM sessions
+		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL AND offered_alone IS NULL ORDER BY queued_at, id LIMIT 256`)
+	qWaitingAll = q(`SELECT ` + sessionRowCols + ` FROM sessions
+		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL ORDER BY queued_at, id`)
+	qLineOffers     = q(`SELECT session_id, user_id FROM session_offers WHERE line_id = $1`)
+	qInsertOffer    = q(`INSERT INTO session_offers (session_id, user_id, line_id, offered_at) VALUES ($1, $2, $3, $4)`)
+	qDeleteOffers   = q(`DELETE FROM session_offers WHERE session_id = $1`)
+	qDeleteOffer    = q(`DELETE FROM session_offers WHERE session_id = $1 AND user_id = $2`)
+	qSessionOffered = q(`SELECT user_id FROM session_offers WHERE session_id = $1 ORDER BY offered_at, user_id`)
+	qLastOffered    = q(`INSERT INTO line_load (line_id, user_id, last_offered_at) VALUES ($1, $2, $3)
+		ON CONFLICT (line_id, user_id) DO UPDATE SET last_offered_at = excluded.last_offered_at`)
+	qDueSessions = q(`SELECT id, workspace_id FROM sessions WHERE offer_deadline IS NOT NULL AND offer_deadline <= $1 ORDER BY offer_deadline, id LIMIT 256`)
+	qDueAbsences = q(`SELECT a.id, a.user_id, a.workspace_id FROM absences a WHERE NOT a.end_handled AND a.ends_at <= $1 ORDER BY a.ends_at LIMIT 256`)
+	qEndAbsence  = q(`UPDATE absences SET end_handled = TRUE WHERE id = $1`)
+	qUserLines   = q(`SELECT line_id FROM line_queue WHERE user_id = $1`)
+)
+
+// lineRules is a locked line's distribution state.
+type lineRules struct {
+	id, workspaceID string
+	active          bool
+	settings        line.Settings
+	rules           routing.Rules
+}
+
+func (t *tx) lockLine(id string) (lineRules, error) {
+	lr := lineRules{id: id, settings: line.Defaults()}
+	var js string
+	if err := t.row(qLockLineRules, []any{id}, &lr.workspaceID, &lr.active, &js); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return lr, apperr.NotFoundf("line %s not found", id)
+		}
+		return lr, err
+	}
+	if err := json.Unmarshal([]byte(js), &lr.settings); err != nil {
+		return lr, err
+	}
+	lr.rules = routing.RulesOf(lr.settings)
+	return lr, nil
+}
+
+func (t *tx) loadOperators(lr lineRules, now int64) ([]routing.Operator, []string, error) {
+	rows, err := t.query(qQueueOps, lr.id, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var ops []routing.Operator
+	var names []string
+	for rows.Next() {
+		var op routing.Operator
+		var name, status string
+		var lastSeen int64
+		var l load
+		var absent bool
+		if err := rows.Scan(&op.ID, &name, &op.Active, &status, &lastSeen, &op.OpenTotal, &l.open, &l.answered, &l.waiting, &l.closing,
+			&op.LastOfferedAt, &absent); err != nil {
+			return nil, nil, err
+		}
+		op.Available = status == "online" && lastSeen > now-OnlineWindow.Microseconds() && !absent
+		op.Counted = l.counted(lr.settings.LimitExcludes)
+		ops = append(ops, op)
+		names = append(names, name)
+	}
+	return ops, names, rows.Err()
+}
+
+// Distribute offers a line's waiting sessions, first come first served,
+// while anybody is eligible. It returns how many offers it made.
+func (s *Store) Distribute(ctx context.Context, lineID string) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(t *tx) error {
+		var err error
+		n, err = t.distribute(lineID, micros(s.now()))
+		return err
+	})
+	if apperr.Is(err, apperr.NotFound) {
+		return 0, nil // the line was deleted meanwhile
+	}
+	return n, dbErr(err, "distribute")
+}
+
+func (t *tx) distribute(lineID string, now int64) (int, error) {
+	lr, err := t.lockLine(lineID)
+	if err != nil || !lr.active {
+		return 0, err
+	}
+	ops, names, err := t.loadOperators(lr, now)
+	if err != nil || len(ops) == 0 {
+		return 0, err
+	}
+	if lr.rules.Mode == line.ModeAll {
+		return t.distributeAll(lr, ops, names, now)
+	}
+	// Offer times are distinct and increasing, so evenly's "least recently
+	// offered" has no ties within a batch or with earlier batches.
+	offers, seq := 0, lastOffer(ops, now)
+	for {
+		rows, err := t.query(qWaitingSessions, lineID)
+		if err != nil {
+			return offers, err
+		}
+		waiting, err := collect(rows, scanSessionRow)
+		if err != nil {
+			return offers, err
+		}
+		for i := range waiting {
+			r := &waiting[i]
+			pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return triedHas(r.Tried, ops[j].ID) })
+			if pick < 0 {
+				return offers, nil // nobody eligible: the rest waits, in order
+			}
+			seq++ // a distinct, increasing offer time orders evenly's choice within one batch
+			old := *r
+			if err := t.offerTo(lr, &old, r, &ops[pick], names[pick], wrapped, now, seq, "queued"); err != nil {
+				return offers, err
+			}
+			offers++
+		}
+		if len(waiting) < 256 {
+			return offers, nil
+		}
+	}
+}
+
+// offerTo offers session r (read as old) to op alone, with a deadline of
+// queue_time from at, and updates op's in-memory counters.
+func (t *tx) offerTo(lr lineRules, old, r *sessionRow, op *routing.Operator, name string, wrapped bool, at, seq int64, why string) error {
+	r.OfferedAlone = op.ID
+	r.OfferDeadline = at + int64(lr.settings.QueueTime)*1e6
+	if lr.rules.Mode == line.ModeStrictly {
+		if wrapped || r.Tried == "" {
+			r.Tried = op.ID
+		} else if !triedHas(r.Tried, op.ID) {
+			r.Tried += "," + op.ID
+		}
+	}
+	if old.OfferedAlone != "" && old.OfferedAlone != op.ID {
+		if _, err := t.exec(qDeleteOffer, r.ID, old.OfferedAlone); err != nil {
+			return err
+		}
+	}
+	if err := t.saveSession(old, r); err != nil {
+		return err
+	}
+	if old.OfferedAlone != op.ID {
+		if _, err := t.exec(qInsertOffer, r.ID, op.ID, r.LineID, at); err != nil {
+			return err
+		}
+		if nl := r.load(); nl.user == op.ID {
+			op.OpenTotal++
+			op.Counted += nl.counted(lr.settings.LimitExcludes)
+		}
+	}
+	op.LastOfferedAt = seq
+	if _, err := t.exec(qLastOffered, r.LineID, op.ID, seq); err != nil {
+		return err
+	}
+	if err := t.system(r, "", fmt.Sprintf("Offered to %s (%s)", name, why), at); err != nil {
+		return err
+	}
+	t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
+		SessionID: r.ID, UserIDs: []string{op.ID}, Reason: why, At: fromMicros(at)})
+	return nil
+}
+
+// distributeAll shows every waiting session to every eligible operator who
+// does not see it yet (the all mode).
+func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string, now int64) (int, error) {
+	eligible := lr.rules.ChooseAll(ops)
+	if len(eligible) == 0 {
+		return 0, nil
+	}
+	rows, err := t.query(qWaitingAll, lr.id)
+	if err != nil {
+		return 0, err
+	}
+	waiting, err := collect(rows, scanSessionRow)
+	if err != nil || len(waiting) == 0 {
+		return 0, err
+	}
+	rows, err = t.query(qLineOffers, lr.id)
+	if err != nil {
+		return 0, err
+	}
+	seen := map[[2]string]bool{}
+	for rows.Next() {
+		var sid, uid string
+		if err := rows.Scan(&sid, &uid); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		seen[[2]string{sid, uid}] = true
+	}
+	rows.Close()
+	offers := 0
+	for i := range waiting {
+		r := &waiting[i]
+		var added []string
+		var who string
+		for _, j := range eligible {
+			if seen[[2]string{r.ID, ops[j].ID}] {
+				continue
+			}
+			if _, err := t.exec(qInsertOffer, r.ID, ops[j].ID, r.LineID, now); err != nil {
+				return offers, err
+			}
+			added = append(added, ops[j].ID)
+			if who != "" {
+				who += ", "
+			}
+			who += names[j]
+		}
+		if len(added) == 0 {
+			continue
+		}
+		offers += len(added)
+		if err := t.system(r, "", "Offered to "+who+" (all mode)", now); err != nil {
+			return offers, err
+		}
+		t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
+			SessionID: r.ID, UserIDs: added, Reason: "all", At: fromMicros(now)})
+	}
+	return offers, nil
+}
+
+// Take gives an offered session to userID. Exactly one operator wins a
+// session offered to many; the others get a Conflict.
+func (s *Store) Take(ctx context.Context, wsID, sessionID, userID string) error {
+	return dbErr(s.inTx(ctx, func(t *tx) error {
+		r, _, err := t.lockSession(wsID, sessionID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !dialog.IsOpen(r.Status):
+			return apperr.New(apperr.Conflict, "the session is %s", r.Status)
+		case r.OperatorID == userID:
+			return apperr.New(apperr.Conflict, "you already hold this session")
+		case r.OperatorID != "":
+			return apperr.New(apperr.Conflict, "the session was already taken by another operator")
+		}
+		offered, err := queryStrings(t, qSessionOffered, r.ID)
+		if err != nil {
+			return err
+		}
+		if !contains(offered, userID) {
+			return apperr.New(apperr.Conflict, "the session is not offered to you")
+		}
+		now := micros(s.now())
+		old := r
+		r.OperatorID, r.OfferedAlone, r.OfferDeadline, r.Tried = userID, "", 0, ""
+		r.Status = dialog.StatusInWork
+		if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+			return err
+		}
+		if err := t.saveSession(&old, &r); err != nil {
+			return err
+		}
+		if err := t.system(&r, userID, "Taken", now); err != nil {
+			return err
+		}
+		users := append([]string{userID}, without(offered, userID)...)
+		t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
+			SessionID: r.ID, UserIDs: users, Status: r.Status})
+		return nil
+	}), "take")
+}
+
+// Skip passes an offer on. An operator who is the only eligible one cannot
+// skip (SPEC §5): the session would come straight back.
+func (s *Store) Skip(ctx context.Context, wsID, sessionID, userID string) error {
+	return dbErr(s.inTx(ctx, func(t *tx) error {
+		r, lr, err := t.lockSession(wsID, sessionID)
+		if err != nil {
+			return err
+		}
+		if r.OperatorID != "" || !dialog.IsOpen(r.Status) {
+			return apperr.New(apperr.Conflict, "the session is no longer offered: it was taken or closed")
+		}
+		offered, err := queryStrings(t, qSessionOffered, r.ID)
+		if err != nil {
+			return err
+		}
+		if !contains(offered, userID) {
+			return apperr.New(apperr.Conflict, "the session is not offered to you")
+		}
+		now := micros(s.now())
+		ops, names, err := t.loadOperators(lr, now)
+		if err != nil {
+			return err
+		}
+		if lr.rules.Mode == line.ModeAll {
+			// Someone else must still see it, or be able to.
+			others := len(offered) > 1
+			for _, j := range lr.rules.ChooseAll(ops) {
+				others = others || ops[j].ID != userID
+			}
+			if !others {
+				return errOnlyEligible
+			}
+			if _, err := t.exec(qDeleteOffer, r.ID, userID); err != nil {
+				return err
+			}
+			if err := t.system(&r, userID, "Skipped", now); err != nil {
+				return err
+			}
+			t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
+				SessionID: r.ID, UserIDs: []string{userID}, Reason: "skipped"})
+			return nil
+		}
+		if err := t.system(&r, userID, "Skipped", now); err != nil {
+			return err
+		}
+		moved, err := t.moveOffer(lr, &r, ops, names, userID, now, now, "skipped")
+		if err != nil {
+			return err
+		}
+		if !moved {
+			return errOnlyEligible
+		}
+		return nil
+	}), "skip")
+}
+
+var errOnlyEligible = apperr.New(apperr.Conflict, "you are the only operator who can take this session now; take it or transfer it")
+
+// moveOffer offers r to the next eligible operator other than from. With
+// nobody else eligible it returns false and changes nothing.
+func (t *tx) moveOffer(lr lineRules, r *sessionRow, ops []routing.Operator, names []string, from string, at, now int64, why string) (bool, error) {
+	saved := -1
+	for j := range ops {
+		if ops[j].ID == from {
+			saved = j
+			ops[j].Active = false // not eligible for this decision
+		}
+	}
+	pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return triedHas(r.Tried, ops[j].ID) })
+	if saved >= 0 {
+		ops[saved].Active = true
+	}
+	if pick < 0 {
+		return false, nil
+	}
+	old := *r
+	return true, t.offerTo(lr, &old, r, &ops[pick], names[pick], wrapped, at, lastOffer(ops, now)+1, why)
+}
+
+// lastOffer is the latest offer time among ops, or now if later.
+func lastOffer(ops []routing.Operator, now int64) int64 {
+	for i := range ops {
+		now = max(now, ops[i].LastOfferedAt)
+	}
+	return now
+}
+
+// requeue withdraws a session's offers: it waits for capacity again.
+func (t *tx) requeue(r *sessionRow, at int64, why string) error {
+	old := *r
+	r.OfferedAlone, r.OfferDeadline = "", 0
+	if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+		return err
+	}
+	if err := t.saveSession(&old, r); err != nil {
+		return err
+	}
+	if err := t.system(r, "", "Back in the queue: "+why, at); err != nil {
+		return err
+	}
+	t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
+		SessionID: r.ID, Reason: why, UserIDs: nonEmpty(old.OfferedAlone)})
+	return nil
+}
+
+// RunDue handles every timer due at the clock's now: offers whose queue_time
+// passed move on, and absences that ended make room. It returns how many
+// timers fired.
+func (s *Store) RunDue(ctx context.Context) (int, error) {
+	fired := 0
+	for {
+		n, err := s.runDueBatch(ctx)
+		fired += n
+		if err != nil || n == 0 {
+			return fired, err
+		}
+	}
+}
+
+func (s *Store) runDueBatch(ctx context.Context) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(t *tx) error {
+		n = 0
+		now := micros(s.now())
+		type due struct{ id, ws string }
+		rows, err := t.query(qDueSessions, now)
+		if err != nil {
+			return err
+		}
+		var list []due
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.ws); err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, d)
+		}
+		rows.Close()
+		for _, d := range list {
+			r, lr, err := t.lockSession(d.ws, d.id)
+			if err != nil {
+				return err
+			}
+			if r.OfferDeadline == 0 || r.OfferDeadline > now || r.OperatorID != "" {
+				continue // handled by someone else meanwhile
+			}
+			n++
+			// The next offer starts when this one expired, so offers follow
+			// each other at exactly queue_time; after a long outage, from now.
+			at := r.OfferDeadline
+			if now-at >= int64(lr.settings.QueueTime)*1e6 {
+				at = now
+			}
+			ops, names, err := t.loadOperators(lr, now)
+			if err != nil {
+				return err
+			}
+			from := r.OfferedAlone
+			moved, err := t.moveOffer(lr, &r, ops, names, from, at, at, "queue time passed")
+			if err != nil {
+				return err
+			}
+			if moved {
+				continue
+			}
+			// Nobody else: offer it again to the same operator if still
+			// eligible, otherwise it waits.
+			stillOK := false
+			for j := range ops {
+				if ops[j].ID == from && lr.rules.Eligible(&ops[j]) {
+					stillOK = true
+					old := r // re-offer: same operator, new deadline
+					if err := t.offerTo(lr, &old, &r, &ops[j], names[j], true, at, lastOffer(ops, at)+1, "queue time passed, nobody else"); err != nil {
+						return err
+					}
+				}
+			}
+			if !stillOK {
+				if err := t.requeue(&r, at, "queue time passed and nobody is available"); err != nil {
+					return err
+				}
+			}
+		}
+		rows, err = t.query(qDueAbsences, now)
+		if err != nil {
+			return err
+		}
+		type ended struct{ id, user, ws string }
+		var abs []ended
+		for rows.Next() {
+			var e ended
+			if err := rows.Scan(&e.id, &e.user, &e.ws); err != nil {
+				rows.Close()
+				return err
+			}
+			abs = append(abs, e)
+		}
+		rows.Close()
+		for _, e := range abs {
+			n++
+			if _, err := t.exec(qEndAbsence, e.id); err != nil {
+				return err
+			}
+			if err := t.capacityForUser(e.ws, e.user); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, dbErr(err, "run timers")
+}
+
+// capacityForUser tells the routing engine that the user's lines may have room.
+func (t *tx) capacityForUser(wsID, userID string) error {
+	lines, err := queryStrings(t, qUserLines, userID)
+	for _, l := range lines {
+		t.emit(events.Event{Type: events.Capacity, WorkspaceID: wsID, LineID: l, UserIDs: []string{userID}})
+	}
+	return err
+}
+
+// NextDeadline returns the earliest pending timer, if any.
+func (s *Store) NextDeadline(ctx context.Context) (time.Time, bool, error) {
+	var a, b sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT (SELECT MIN(offer_deadline) FROM sessions WHERE offer_deadline IS NOT NULL),
+		(SELECT MIN(ends_at) FROM absences WHERE NOT end_handled)`).Scan(&a, &b)
+	if err != nil {
+		return time.Time{}, false, dbErr(err, "next deadline")
+	}
+	switch {
+	case a.Valid && b.Valid:
+		return fromMicros(min(a.Int64, b.Int64)), true, nil
+	case a.Valid:
+		return fromMicros(a.Int64), true, nil
+	case b.Valid:
+		return fromMicros(b.Int64), true, nil
+	}
+	return time.Time{}, false, nil
+}
+
+// WaitingLines returns the lines that have waiting sessions, to distribute at start.
+func (s *Store) WaitingLines(ctx context.Context) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT line_id FROM sessions WHERE status = 'queued' AND operator_id IS NULL`)
+	if err != nil {
+		return nil, dbErr(err, "waiting lines")
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (string, error) {
+		var v string
+		return v, sc.Scan(&v)
+	})
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func without(list []string, v string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s != v {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// Finish closes a session held by userID. (The closing phase with close
+// text and rating request comes with the session lifecycle; for now a
+// finished session closes at once.) Its operator gets room again.
+func (s *Store) Finish(ctx context.Context, wsID, sessionID, userID string) error {
+	return dbErr(s.inTx(ctx, func(t *tx) error {
+		r, _, err := t.lockSession(wsID, sessionID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !dialog.IsOpen(r.Status):
+			return apperr.New(apperr.Conflict, "the session is already %s", r.Status)
+		case r.OperatorID != userID:
+			return apperr.New(apperr.Conflict, "only the operator holding the session may finish it")
+		}
+		now := micros(s.now())
+		old := r
+		r.Status, r.ClosedAt, r.OfferedAlone, r.OfferDeadline = dialog.StatusClosed, now, "", 0
+		if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+			return err
+		}
+		if err := t.saveSession(&old, &r); err != nil {
+			return err
+		}
+		if err := t.system(&r, userID, "Finished", now); err != nil {
+			return err
+		}
+		t.emit(events.Event{Type: events.SessionChanged, WorkspaceID: wsID, LineID: r.LineID, DialogID: r.DialogID, SessionID: r.ID,
+			Status: r.Status, UserIDs: []string{userID}})
+		return nil
+	}), "finish")
+}

@@ -1,0 +1,222 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/routing"
+)
+
+// sessionRow is a session as the store reads and changes it. Empty strings
+// and zero times stand for NULL.
+type sessionRow struct {
+	ID, WorkspaceID, DialogID, LineID, Status string
+	OperatorID, OfferedAlone                  string
+	Answered, Pinned, OffHours                bool
+	OpenedAt, QueuedAt                        int64
+	FirstResponseAt, ClosedAt, OfferDeadline  int64
+	Tried                                     string // strictly: ids tried this round, comma-separated
+}
+
+const sessionRowCols = `id, workspace_id, dialog_id, line_id, status, operator_id, offered_alone, answered, pinned, off_hours,
+	opened_at, queued_at, first_response_at, closed_at, offer_deadline, tried`
+
+var (
+	qLockSession   = q(`SELECT ` + sessionRowCols + ` FROM sessions WHERE id = $1{{FOR_UPDATE}}`)
+	qSessionLine   = q(`SELECT line_id FROM sessions WHERE workspace_id = $1 AND id = $2`)
+	qInsertSession = q(`INSERT INTO sessions (` + sessionRowCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`)
+	qSaveSession   = q(`UPDATE sessions SET line_id = $2, status = $3, operator_id = $4, offered_alone = $5, answered = $6, pinned = $7,
+		off_hours = $8, queued_at = $9, first_response_at = $10, closed_at = $11, offer_deadline = $12, tried = $13 WHERE id = $1`)
+	qMirrorDialog = q(`UPDATE dialogs SET status = $2, operator_id = $3, session_id = $4 WHERE id = $1`)
+	qAddOpenTotal = q(`INSERT INTO operator_load (user_id, open_total) VALUES ($1, $2)
+		ON CONFLICT (user_id) DO UPDATE SET open_total = operator_load.open_total + excluded.open_total RETURNING open_total`)
+	qAddLineLoad = q(`INSERT INTO line_load (line_id, user_id, open_count, answered_count, waiting_count, closing_count) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (line_id, user_id) DO UPDATE SET open_count = line_load.open_count + excluded.open_count,
+		answered_count = line_load.answered_count + excluded.answered_count, waiting_count = line_load.waiting_count + excluded.waiting_count,
+		closing_count = line_load.closing_count + excluded.closing_count`)
+	qSubOpenTotal = q(`UPDATE operator_load SET open_total = open_total - $2 WHERE user_id = $1`)
+	qSubLineLoad  = q(`UPDATE line_load SET open_count = open_count - $3, answered_count = answered_count - $4,
+		waiting_count = waiting_count - $5, closing_count = closing_count - $6 WHERE line_id = $1 AND user_id = $2`)
+	qInsertSystem = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
+		SELECT $1, workspace_id, id, $3, channel_id, 'system', $4, NULL, $5, $6 FROM dialogs WHERE id = $2`)
+)
+
+func scanSessionRow(sc interface{ Scan(...any) error }) (sessionRow, error) {
+	var r sessionRow
+	var op, alone sql.NullString
+	var first, closed, deadline sql.NullInt64
+	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.DialogID, &r.LineID, &r.Status, &op, &alone, &r.Answered, &r.Pinned, &r.OffHours,
+		&r.OpenedAt, &r.QueuedAt, &first, &closed, &deadline, &r.Tried)
+	r.OperatorID, r.OfferedAlone = op.String, alone.String
+	r.FirstResponseAt, r.ClosedAt, r.OfferDeadline = first.Int64, closed.Int64, deadline.Int64
+	return r, err
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+func (r *sessionRow) args() []any {
+	return []any{r.ID, r.WorkspaceID, r.DialogID, r.LineID, r.Status, nullStr(r.OperatorID), nullStr(r.OfferedAlone), r.Answered, r.Pinned, r.OffHours,
+		r.OpenedAt, r.QueuedAt, nullInt(r.FirstResponseAt), nullInt(r.ClosedAt), nullInt(r.OfferDeadline), r.Tried}
+}
+
+// load is what one session adds to its operator's counters.
+type load struct {
+	user, line                       string
+	open, answered, waiting, closing int
+}
+
+// load returns the session's contribution: an open session counts for the
+// operator who holds it, or who alone is offered it (SPEC §5.3).
+func (r *sessionRow) load() load {
+	if !dialog.IsOpen(r.Status) {
+		return load{}
+	}
+	u := r.OperatorID
+	if u == "" {
+		u = r.OfferedAlone
+	}
+	if u == "" {
+		return load{}
+	}
+	l := load{user: u, line: r.LineID, open: 1}
+	if r.Answered {
+		l.answered = 1
+	}
+	switch r.Status {
+	case dialog.StatusWaitingClient:
+		l.waiting = 1
+	case dialog.StatusClosing:
+		l.closing = 1
+	}
+	return l
+}
+
+// counted is what a load adds to the count a line's limit compares against.
+func (l load) counted(excludes string) int {
+	switch excludes {
+	case "answered":
+		return l.open - l.answered
+	case "waiting_client":
+		return l.open - l.waiting
+	case "closing":
+		return l.open - l.closing
+	}
+	return l.open
+}
+
+func (t *tx) applyLoad(l load, sign int) error {
+	if l.user == "" {
+		return nil
+	}
+	if sign < 0 {
+		// A plain UPDATE: an upsert would check its negative candidate row.
+		if _, err := t.exec(qSubOpenTotal, l.user, l.open); err != nil {
+			return err
+		}
+		_, err := t.exec(qSubLineLoad, l.line, l.user, l.open, l.answered, l.waiting, l.closing)
+		return err
+	}
+	var total int
+	if err := t.row(qAddOpenTotal, []any{l.user, l.open}, &total); err != nil {
+		return err
+	}
+	if total > routing.HardCap {
+		return apperr.New(apperr.Conflict, "the operator already has %d open sessions, the most anyone may have", routing.HardCap)
+	}
+	_, err := t.exec(qAddLineLoad, l.line, l.user, l.open, l.answered, l.waiting, l.closing)
+	return err
+}
+
+// insertSession stores a new session and counts it.
+func (t *tx) insertSession(r *sessionRow) error {
+	if _, err := t.exec(qInsertSession, r.args()...); err != nil {
+		return err
+	}
+	return t.applyLoad(r.load(), +1)
+}
+
+// saveSession writes a changed session, moves its load between counters and
+// mirrors status and operator onto the dialog. Every session change goes
+// through here, so the counters cannot drift from the sessions. When load
+// leaves an operator, the line may have room again: a Capacity event tells
+// the routing engine.
+func (t *tx) saveSession(old, r *sessionRow) error {
+	a := r.args()
+	if _, err := t.exec(qSaveSession, a[0], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[11], a[12], a[13], a[14], a[15]); err != nil {
+		return err
+	}
+	if ol, nl := old.load(), r.load(); ol != nl {
+		if err := t.applyLoad(ol, -1); err != nil {
+			return err
+		}
+		if err := t.applyLoad(nl, +1); err != nil {
+			return err
+		}
+		if ol.user != "" {
+			t.emit(events.Event{Type: events.Capacity, WorkspaceID: r.WorkspaceID, LineID: old.LineID})
+		}
+	}
+	if old.Status != r.Status || old.OperatorID != r.OperatorID {
+		if _, err := t.exec(qMirrorDialog, r.DialogID, r.Status, nullStr(r.OperatorID), r.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lockSession reads a session for change, locking its line first (the
+// routing lock order is always line, then session).
+func (t *tx) lockSession(wsID, id string) (sessionRow, lineRules, error) {
+	var lineID string
+	if err := t.row(qSessionLine, []any{wsID, id}, &lineID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return sessionRow{}, lineRules{}, apperr.NotFoundf("session %s not found", id)
+		}
+		return sessionRow{}, lineRules{}, err
+	}
+	for {
+		lr, err := t.lockLine(lineID)
+		if err != nil {
+			return sessionRow{}, lr, err
+		}
+		r, err := scanSessionRow(t.stmt(qLockSession).QueryRowContext(t.ctx, id))
+		if err != nil {
+			return r, lr, err
+		}
+		if r.LineID == lineID {
+			return r, lr, nil
+		}
+		lineID = r.LineID // moved to another line meanwhile: lock that one
+	}
+}
+
+// system records an event on the dialog's timeline, by author (or nobody).
+func (t *tx) system(r *sessionRow, author, text string, at int64) error {
+	_, err := t.exec(qInsertSystem, newID(), r.DialogID, r.ID, nullStr(author), text, at)
+	return err
+}
+
+func triedHas(tried, id string) bool {
+	for _, s := range strings.Split(tried, ",") {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
