@@ -13,7 +13,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/openlines/openlines/internal/clock"
+	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
+	"github.com/openlines/openlines/internal/routing"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/store/storetest"
 	"github.com/openlines/openlines/internal/user"
@@ -53,7 +56,15 @@ type harness struct {
 
 func newHarness(t *testing.T, engine string) *harness {
 	t.Helper()
-	st := storetest.Open(t, engine, store.Options{})
+	bus := events.NewLocal()
+	st := storetest.Open(t, engine, store.Options{OnCommit: bus.Publish})
+	// The routing engine runs as in production, so offers follow inbound messages.
+	eng := routing.NewEngine(st, clock.Real{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	bus.Subscribe(eng.OnEvents)
+	engCtx, stopEngine := context.WithCancel(context.Background())
+	engDone := make(chan struct{})
+	go func() { eng.Run(engCtx); close(engDone) }()
+	t.Cleanup(func() { stopEngine(); <-engDone })
 	api := httpapi.New(httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close) // runs before the store's cleanup
