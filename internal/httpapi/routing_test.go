@@ -84,8 +84,12 @@ func TestRoutingOverHTTP(t *testing.T) {
 		// The dialog list finds what is offered to someone.
 		d2 := h.c.newDialog(ch, "cust-2")
 		waitSession(t, h.c, d2, func(s map[string]any) bool { return len(offeredTo(s)) == 1 })
-		if got := ids(t, h.c.dialogs("offered_to="+ann.ID).json, "dialogs"); len(got) != 1 || got[0] != d2 {
+		listed := h.c.dialogs("offered_to=" + ann.ID).json
+		if got := ids(t, listed, "dialogs"); len(got) != 1 || got[0] != d2 {
 			t.Fatalf("offered_to=ann: %v", got)
+		}
+		if got := objects(t, listed, "dialogs")[0]["session"].(map[string]any); len(offeredTo(got)) != 1 || offeredTo(got)[0] != ann.ID {
+			t.Fatalf("the list shows offered_to %v", got["offered_to"])
 		}
 		h.anon().do("POST", "/api/v1/sessions/"+sid+"/take", nil).wantErr(http.StatusUnauthorized, "unauthorized")
 		annC.do("POST", "/api/v1/sessions/nope/take", nil).wantErr(http.StatusNotFound, "not_found")

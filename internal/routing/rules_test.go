@@ -277,3 +277,22 @@ func TestRules(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { storetest.Run(t, c.run) })
 	}
 }
+
+func TestAllModeSkipIsRemembered(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, 2, func(s *line.Settings) { s.Mode = line.ModeAll })
+		a := e.customer()
+		e.flush()
+		if err := e.skip(a, 0); err != nil {
+			t.Fatal(err)
+		}
+		e.flush()
+		e.setLine(func(s *line.Settings) { s.QueueTime = 61 }) // any capacity event
+		want(t, "after skip and redistribution", e.offeredTo(a), []int{1})
+		wantCode(t, e.take(a, 0), apperr.Conflict)
+		wantCode(t, e.skip(a, 1), apperr.Conflict) // the last one who sees it
+		if err := e.take(a, 1); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

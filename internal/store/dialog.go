@@ -55,15 +55,10 @@ func (s *Store) GetDialog(ctx context.Context, wsID, id string) (dialog.Dialog, 
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, apperr.NotFoundf("dialog %s not found", id)
 	}
-	if err == nil && d.Session != nil {
-		var rows *sql.Rows
-		rows, err = s.read.QueryContext(ctx, `SELECT user_id FROM session_offers WHERE session_id = $1 ORDER BY offered_at, user_id`, d.Session.ID)
-		if err == nil {
-			d.Session.OfferedTo, err = collect(rows, func(sc interface{ Scan(...any) error }) (string, error) {
-				var v string
-				return v, sc.Scan(&v)
-			})
-		}
+	if err == nil {
+		ds := []dialog.Dialog{d}
+		err = s.fillOffers(ctx, ds)
+		d = ds[0]
 	}
 	return d, dbErr(err, "get dialog")
 }
@@ -126,7 +121,38 @@ func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilte
 		last := p.Dialogs[limit-1]
 		p.NextCursor = encodeCursor(micros(last.LastMessageAt), last.ID)
 	}
-	return p, nil
+	return p, dbErr(s.fillOffers(ctx, p.Dialogs), "list dialogs")
+}
+
+// fillOffers loads who is offered each open session, in one query.
+func (s *Store) fillOffers(ctx context.Context, ds []dialog.Dialog) error {
+	bySession := map[string]*dialog.Session{}
+	var args []any
+	var marks []string
+	for i := range ds {
+		if se := ds[i].Session; se != nil && se.Status == dialog.StatusQueued {
+			bySession[se.ID] = se
+			args = append(args, se.ID)
+			marks = append(marks, fmt.Sprintf("$%d", len(args)))
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT session_id, user_id FROM session_offers WHERE session_id IN (`+strings.Join(marks, ",")+`)
+		ORDER BY offered_at, user_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sid, uid string
+		if err := rows.Scan(&sid, &uid); err != nil {
+			return err
+		}
+		bySession[sid].OfferedTo = append(bySession[sid].OfferedTo, uid)
+	}
+	return rows.Err()
 }
 
 func encodeCursor(at int64, id string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/events"
@@ -121,7 +122,7 @@ func (s *Store) CreateAbsence(ctx context.Context, wsID string, a Absence) (Abse
 	if !a.EndsAt.After(a.StartsAt) {
 		return a, apperr.FieldError("ends_at", "must be after starts_at")
 	}
-	if len(a.Note) > 1000 {
+	if utf8.RuneCountInString(a.Note) > 1000 {
 		return a, apperr.FieldError("note", "is longer than 1000 characters")
 	}
 	a.ID = newID()

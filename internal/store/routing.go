@@ -235,8 +235,8 @@ func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string,
 		var added []string
 		var who string
 		for _, j := range eligible {
-			if seen[[2]string{r.ID, ops[j].ID}] {
-				continue
+			if seen[[2]string{r.ID, ops[j].ID}] || triedHas(r.Tried, ops[j].ID) {
+				continue // sees it already, or skipped it
 			}
 			if _, err := t.exec(qInsertOffer, r.ID, ops[j].ID, r.LineID, now); err != nil {
 				return offers, err
@@ -330,12 +330,22 @@ func (s *Store) Skip(ctx context.Context, wsID, sessionID, userID string) error 
 			// Someone else must still see it, or be able to.
 			others := len(offered) > 1
 			for _, j := range lr.rules.ChooseAll(ops) {
-				others = others || ops[j].ID != userID
+				others = others || (ops[j].ID != userID && !triedHas(r.Tried, ops[j].ID))
 			}
 			if !others {
 				return errOnlyEligible
 			}
 			if _, err := t.exec(qDeleteOffer, r.ID, userID); err != nil {
+				return err
+			}
+			// Remember the skip so that distribution does not offer it back.
+			old := r
+			if r.Tried == "" {
+				r.Tried = userID
+			} else {
+				r.Tried += "," + userID
+			}
+			if err := t.saveSession(&old, &r); err != nil {
 				return err
 			}
 			if err := t.system(&r, userID, "Skipped", now); err != nil {
