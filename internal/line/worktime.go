@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
@@ -188,6 +189,56 @@ func validHoliday(s string) bool {
 	case 10:
 		_, err := time.Parse("2006-01-02", s)
 		return err == nil
+	}
+	return false
+}
+
+var zones sync.Map // name → *time.Location
+
+func location(name string) (*time.Location, error) {
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, l)
+	return l, nil
+}
+
+// IsOpen reports whether t falls within the working hours (SPEC §7). The
+// hours are wall-clock times in the line's zone, so they stay right across
+// daylight-saving changes. Disabled working hours are always open; an
+// unknown zone (which Validate refuses) counts as UTC.
+func (w *WorkingHours) IsOpen(t time.Time) bool {
+	if !w.Enabled {
+		return true
+	}
+	loc, err := location(w.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	local := t.In(loc)
+	date := local.Format("2006-01-02")
+	for _, h := range w.Holidays {
+		if h == date || h == date[5:] {
+			return false
+		}
+	}
+	day := Weekdays[(int(local.Weekday())+6)%7] // Monday first
+	for _, d := range w.DaysOff {
+		if d == day {
+			return false
+		}
+	}
+	minute := local.Hour()*60 + local.Minute()
+	for _, iv := range w.Week[day] {
+		from, _ := parseClock(iv.From, false)
+		to, _ := parseClock(iv.To, true)
+		if minute >= from && minute < to {
+			return true
+		}
 	}
 	return false
 }

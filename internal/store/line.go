@@ -22,8 +22,27 @@ var (
 	qUserInWS   = q(`SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND id = $2`)
 
 	// Deleting a line removes what hangs off it, leaves first (SPEC §4).
+	qDelLineSessionRows = []*query{
+		q(`DELETE FROM session_offers WHERE session_id IN (` + lineSessions + `)`),
+		q(`DELETE FROM session_timers WHERE session_id IN (` + lineSessions + `)`),
+		q(`DELETE FROM ratings WHERE session_id IN (` + lineSessions + `)`),
+		q(`DELETE FROM session_participants WHERE session_id IN (` + lineSessions + `)`),
+		q(`DELETE FROM session_votes WHERE session_id IN (` + lineSessions + `)`),
+	}
+	qDelLineLoad = q(`DELETE FROM line_load WHERE line_id = $1`)
+	// After a line's sessions are gone, the workspace's load counters are
+	// counted again from the sessions that remain (a rare, heavy operation).
+	qRecountOperatorLoad = q(`UPDATE operator_load SET open_total = (SELECT COUNT(*) FROM sessions s
+		WHERE s.status NOT IN ('closed','spam') AND COALESCE(s.operator_id, s.offered_alone) = operator_load.user_id)
+		WHERE user_id IN (SELECT id FROM users WHERE workspace_id = $1)`)
+	qRecountLineLoad = q(`UPDATE line_load SET
+		open_count = (SELECT COUNT(*) FROM sessions s WHERE ` + loadOf + `),
+		answered_count = (SELECT COUNT(*) FROM sessions s WHERE ` + loadOf + ` AND s.answered),
+		waiting_count = (SELECT COUNT(*) FROM sessions s WHERE ` + loadOf + ` AND s.status = 'waiting_client'),
+		closing_count = (SELECT COUNT(*) FROM sessions s WHERE ` + loadOf + ` AND s.status = 'closing')
+		WHERE user_id IN (SELECT id FROM users WHERE workspace_id = $1)`)
 	qDelLineMessages  = q(`DELETE FROM messages WHERE dialog_id IN (SELECT id FROM dialogs WHERE line_id = $1 OR channel_id IN (SELECT id FROM channels WHERE line_id = $1))`)
-	qDelLineSessions  = q(`DELETE FROM sessions WHERE line_id = $1 OR dialog_id IN (SELECT id FROM dialogs WHERE line_id = $1 OR channel_id IN (SELECT id FROM channels WHERE line_id = $1))`)
+	qDelLineSessions  = q(`DELETE FROM sessions WHERE id IN (` + lineSessions + `)`)
 	qDelLineDialogs   = q(`DELETE FROM dialogs WHERE line_id = $1 OR channel_id IN (SELECT id FROM channels WHERE line_id = $1)`)
 	qDelLineCustomers = q(`DELETE FROM customers WHERE channel_id IN (SELECT id FROM channels WHERE line_id = $1)`)
 	qDelLineChannels  = q(`DELETE FROM channels WHERE line_id = $1`)
@@ -31,6 +50,14 @@ var (
 )
 
 const lineCols = `id, workspace_id, name, active, settings, created_at, updated_at`
+
+// loadOf matches the open sessions counted in a line_load row.
+const loadOf = `s.line_id = line_load.line_id AND s.status NOT IN ('closed','spam') AND COALESCE(s.operator_id, s.offered_alone) = line_load.user_id`
+
+// lineSessions selects the sessions deleted with line $1: its own and those
+// of its dialogs and channels.
+const lineSessions = `SELECT id FROM sessions WHERE line_id = $1 OR dialog_id IN (SELECT id FROM dialogs WHERE line_id = $1
+	OR channel_id IN (SELECT id FROM channels WHERE line_id = $1))`
 
 func scanLine(sc interface{ Scan(...any) error }) (line.Line, error) {
 	var l line.Line
@@ -216,8 +243,15 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 		if err := confirm(l); err != nil {
 			return err
 		}
-		for _, q := range []*query{qDelLineMessages, qDelLineSessions, qDelLineDialogs, qDelLineCustomers, qDelLineChannels, qClearQueue, qDelLine} {
+		steps := append(append([]*query{}, qDelLineSessionRows...), qDelLineMessages, qDelLineSessions, qDelLineDialogs, qDelLineCustomers, qDelLineChannels,
+			qClearQueue, qDelLineLoad, qDelLine)
+		for _, q := range steps {
 			if _, err := t.exec(q, id); err != nil {
+				return err
+			}
+		}
+		for _, q := range []*query{qRecountOperatorLoad, qRecountLineLoad} {
+			if _, err := t.exec(q, wsID); err != nil {
 				return err
 			}
 		}

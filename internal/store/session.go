@@ -20,18 +20,23 @@ type sessionRow struct {
 	OpenedAt, QueuedAt                        int64
 	FirstResponseAt, ClosedAt, OfferDeadline  int64
 	Tried                                     string // strictly: ids tried this round, comma-separated
+	Direct, OffHoursSent, Rated               bool
+	RatingToken                               string
+	RatingRequestedAt                         int64
 }
 
 const sessionRowCols = `id, workspace_id, dialog_id, line_id, status, operator_id, offered_alone, answered, pinned, off_hours,
-	opened_at, queued_at, first_response_at, closed_at, offer_deadline, tried`
+	opened_at, queued_at, first_response_at, closed_at, offer_deadline, tried, direct, off_hours_sent, rated, rating_token, rating_requested_at`
 
 var (
 	qLockSession   = q(`SELECT ` + sessionRowCols + ` FROM sessions WHERE id = $1{{FOR_UPDATE}}`)
 	qSessionLine   = q(`SELECT line_id FROM sessions WHERE workspace_id = $1 AND id = $2`)
-	qInsertSession = q(`INSERT INTO sessions (` + sessionRowCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`)
-	qSaveSession   = q(`UPDATE sessions SET line_id = $2, status = $3, operator_id = $4, offered_alone = $5, answered = $6, pinned = $7,
-		off_hours = $8, queued_at = $9, first_response_at = $10, closed_at = $11, offer_deadline = $12, tried = $13 WHERE id = $1`)
-	qMirrorDialog = q(`UPDATE dialogs SET status = $2, operator_id = $3, session_id = $4 WHERE id = $1`)
+	qInsertSession = q(`INSERT INTO sessions (` + sessionRowCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		$17, $18, $19, $20, $21)`)
+	qSaveSession = q(`UPDATE sessions SET line_id = $2, status = $3, operator_id = $4, offered_alone = $5, answered = $6, pinned = $7,
+		off_hours = $8, queued_at = $9, first_response_at = $10, closed_at = $11, offer_deadline = $12, tried = $13,
+		direct = $14, off_hours_sent = $15, rated = $16, rating_token = $17, rating_requested_at = $18 WHERE id = $1`)
+	qMirrorDialog = q(`UPDATE dialogs SET status = $2, operator_id = $3, session_id = $4, line_id = $5 WHERE id = $1`)
 	qAddOpenTotal = q(`INSERT INTO operator_load (user_id, open_total) VALUES ($1, $2)
 		ON CONFLICT (user_id) DO UPDATE SET open_total = operator_load.open_total + excluded.open_total RETURNING open_total`)
 	qAddLineLoad = q(`INSERT INTO line_load (line_id, user_id, open_count, answered_count, waiting_count, closing_count) VALUES ($1, $2, $3, $4, $5, $6)
@@ -48,11 +53,12 @@ var (
 func scanSessionRow(sc interface{ Scan(...any) error }) (sessionRow, error) {
 	var r sessionRow
 	var op, alone sql.NullString
-	var first, closed, deadline sql.NullInt64
+	var first, closed, deadline, ratingAt sql.NullInt64
+	var token sql.NullString
 	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.DialogID, &r.LineID, &r.Status, &op, &alone, &r.Answered, &r.Pinned, &r.OffHours,
-		&r.OpenedAt, &r.QueuedAt, &first, &closed, &deadline, &r.Tried)
-	r.OperatorID, r.OfferedAlone = op.String, alone.String
-	r.FirstResponseAt, r.ClosedAt, r.OfferDeadline = first.Int64, closed.Int64, deadline.Int64
+		&r.OpenedAt, &r.QueuedAt, &first, &closed, &deadline, &r.Tried, &r.Direct, &r.OffHoursSent, &r.Rated, &token, &ratingAt)
+	r.OperatorID, r.OfferedAlone, r.RatingToken = op.String, alone.String, token.String
+	r.FirstResponseAt, r.ClosedAt, r.OfferDeadline, r.RatingRequestedAt = first.Int64, closed.Int64, deadline.Int64, ratingAt.Int64
 	return r, err
 }
 
@@ -72,7 +78,8 @@ func nullInt(v int64) any {
 
 func (r *sessionRow) args() []any {
 	return []any{r.ID, r.WorkspaceID, r.DialogID, r.LineID, r.Status, nullStr(r.OperatorID), nullStr(r.OfferedAlone), r.Answered, r.Pinned, r.OffHours,
-		r.OpenedAt, r.QueuedAt, nullInt(r.FirstResponseAt), nullInt(r.ClosedAt), nullInt(r.OfferDeadline), r.Tried}
+		r.OpenedAt, r.QueuedAt, nullInt(r.FirstResponseAt), nullInt(r.ClosedAt), nullInt(r.OfferDeadline), r.Tried,
+		r.Direct, r.OffHoursSent, r.Rated, nullStr(r.RatingToken), nullInt(r.RatingRequestedAt)}
 }
 
 // load is what one session adds to its operator's counters.
@@ -158,7 +165,8 @@ func (t *tx) insertSession(r *sessionRow) error {
 // the routing engine.
 func (t *tx) saveSession(old, r *sessionRow) error {
 	a := r.args()
-	if _, err := t.exec(qSaveSession, a[0], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[11], a[12], a[13], a[14], a[15]); err != nil {
+	if _, err := t.exec(qSaveSession, a[0], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[11], a[12], a[13], a[14], a[15],
+		a[16], a[17], a[18], a[19], a[20]); err != nil {
 		return err
 	}
 	if ol, nl := old.load(), r.load(); ol != nl {
@@ -172,8 +180,8 @@ func (t *tx) saveSession(old, r *sessionRow) error {
 			t.emit(events.Event{Type: events.Capacity, WorkspaceID: r.WorkspaceID, LineID: old.LineID})
 		}
 	}
-	if old.Status != r.Status || old.OperatorID != r.OperatorID {
-		if _, err := t.exec(qMirrorDialog, r.DialogID, r.Status, nullStr(r.OperatorID), r.ID); err != nil {
+	if old.Status != r.Status || old.OperatorID != r.OperatorID || old.LineID != r.LineID {
+		if _, err := t.exec(qMirrorDialog, r.DialogID, r.Status, nullStr(r.OperatorID), r.ID, r.LineID); err != nil {
 			return err
 		}
 	}
