@@ -26,6 +26,16 @@ var Statuses = []string{StatusQueued, StatusInWork, StatusWaitingClient, StatusC
 // IsOpen reports whether a session in status s is still open.
 func IsOpen(s string) bool { return s != StatusClosed && s != StatusSpam }
 
+// Message kinds. Events and notes have direction System and are never sent
+// to the customer.
+const (
+	KindText          = "text"           // written by the customer or an operator
+	KindAuto          = "auto"           // an auto-reply of the line
+	KindRatingRequest = "rating_request" // asks the customer to rate; carries a rating token
+	KindEvent         = "event"          // a timeline event: who did what, when and why
+	KindNote          = "note"           // an operator's private note
+)
+
 // Message directions.
 const (
 	In     = "in"     // from the customer
@@ -75,6 +85,16 @@ type Session struct {
 	OpenedAt        time.Time  `json:"opened_at"`
 	FirstResponseAt *time.Time `json:"first_response_at"`
 	ClosedAt        *time.Time `json:"closed_at"`
+	Rating          *Rating    `json:"rating"`
+}
+
+// Rating is a customer's rating of a session: on the like scale 1 (like)
+// or 0 (dislike), on the stars scale 1 to 5.
+type Rating struct {
+	Scale     string    `json:"scale"`
+	Value     int       `json:"value"`
+	Comment   string    `json:"comment"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Message is one entry of a dialog's timeline.
@@ -83,10 +103,14 @@ type Message struct {
 	DialogID   string    `json:"dialog_id"`
 	SessionID  *string   `json:"session_id"`
 	Direction  string    `json:"direction"`
+	Kind       string    `json:"kind"`
 	AuthorID   *string   `json:"author_id"`
 	ExternalID *string   `json:"external_id"`
 	Text       string    `json:"text"`
 	CreatedAt  time.Time `json:"created_at"`
+	// RatingToken, on a rating request, is what the channel uses to send the
+	// customer's answer to POST /api/v1/ratings/{token}.
+	RatingToken string `json:"rating_token,omitempty"`
 }
 
 // Inbound is a customer message arriving on a channel.

@@ -333,12 +333,12 @@ func (c *client) messages(dialogID string) []map[string]any {
 }
 
 // chat returns a dialog's customer and operator messages, leaving out the
-// system events of its timeline.
+// events of its timeline, notes and the line's auto-replies.
 func (c *client) chat(dialogID string) []map[string]any {
 	c.t.Helper()
 	var out []map[string]any
 	for _, m := range c.messages(dialogID) {
-		if str(m, "direction") != "system" {
+		if str(m, "kind") == "text" {
 			out = append(out, m)
 		}
 	}

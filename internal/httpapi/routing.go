@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
 )
@@ -18,6 +20,16 @@ func (s *Server) registerRouting() {
 	s.handle("POST /api/v1/sessions/{id}/take", member, s.take)
 	s.handle("POST /api/v1/sessions/{id}/skip", member, s.skip)
 	s.handle("POST /api/v1/sessions/{id}/finish", member, s.finish)
+	s.handle("POST /api/v1/sessions/{id}/spam", member, s.spam)
+	s.handle("POST /api/v1/sessions/{id}/transfer", member, s.transfer)
+	s.handle("POST /api/v1/sessions/{id}/intercept", member, s.intercept)
+	s.handle("POST /api/v1/sessions/{id}/join", member, s.join)
+	s.handle("POST /api/v1/sessions/{id}/pin", member, s.pin)
+	s.handle("POST /api/v1/sessions/{id}/unpin", member, s.unpin)
+	s.handle("POST /api/v1/sessions/{id}/vote", member, s.vote)
+	s.handle("POST /api/v1/dialogs/{id}/notes", member, s.note)
+	s.handle("GET /api/v1/transfer-targets", member, s.transferTargets)
+	s.handle("POST /api/v1/ratings/{token}", public, s.rate)
 }
 
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -124,6 +136,130 @@ func (s *Server) skip(w http.ResponseWriter, r *http.Request, p principal) error
 	return s.sessionAction(w, r, p, func(ws, session, u string) error { return s.store.Skip(r.Context(), ws, session, u) })
 }
 
+// action is the store's description of the caller acting on the session of the path.
+func action(r *http.Request, p principal) store.Action {
+	return store.Action{WorkspaceID: p.ws(), SessionID: r.PathValue("id"), UserID: p.User.ID, Privileged: privileged(p)}
+}
+
+// simpleAction answers a session action that takes no body with the dialog.
+func (s *Server) simpleAction(do func(ctx context.Context, a store.Action) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p principal) error {
+		return s.sessionAction(w, r, p, func(string, string, string) error { return do(r.Context(), action(r, p)) })
+	}
+}
+
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.sessionAction(w, r, p, func(ws, session, u string) error { return s.store.Finish(r.Context(), ws, session, u) })
+	return s.simpleAction(s.store.Finish)(w, r, p)
+}
+
+func (s *Server) spam(w http.ResponseWriter, r *http.Request, p principal) error {
+	return s.simpleAction(s.store.Spam)(w, r, p)
+}
+
+func (s *Server) pin(w http.ResponseWriter, r *http.Request, p principal) error {
+	return s.simpleAction(func(ctx context.Context, a store.Action) error { return s.store.Pin(ctx, a, true) })(w, r, p)
+}
+
+func (s *Server) unpin(w http.ResponseWriter, r *http.Request, p principal) error {
+	return s.simpleAction(func(ctx context.Context, a store.Action) error { return s.store.Pin(ctx, a, false) })(w, r, p)
+}
+
+func (s *Server) intercept(w http.ResponseWriter, r *http.Request, p principal) error {
+	if !privileged(p) {
+		return apperr.New(apperr.Forbidden, "intercepting needs the intercept right (Administrator or Director)")
+	}
+	return s.simpleAction(s.store.Intercept)(w, r, p)
+}
+
+func (s *Server) join(w http.ResponseWriter, r *http.Request, p principal) error {
+	if !privileged(p) {
+		return apperr.New(apperr.Forbidden, "joining needs the join right (Administrator or Director)")
+	}
+	return s.simpleAction(s.store.Join)(w, r, p)
+}
+
+func (s *Server) transfer(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		UserID string `json:"user_id"`
+		LineID string `json:"line_id"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	return s.sessionAction(w, r, p, func(string, string, string) error {
+		return s.store.Transfer(r.Context(), action(r, p), req.UserID, req.LineID)
+	})
+}
+
+func (s *Server) vote(w http.ResponseWriter, r *http.Request, p principal) error {
+	if !privileged(p) {
+		return apperr.New(apperr.Forbidden, "voting needs the vote right (Administrator or Director)")
+	}
+	var req struct {
+		Score   int    `json:"score"`
+		Comment string `json:"comment"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	return s.sessionAction(w, r, p, func(string, string, string) error {
+		return s.store.Vote(r.Context(), action(r, p), req.Score, req.Comment)
+	})
+}
+
+func (s *Server) note(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := dialog.ValidateText("text", req.Text); err != nil {
+		return err
+	}
+	m, err := s.store.AddNote(r.Context(), p.ws(), r.PathValue("id"), p.User.ID, req.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, m)
+	return nil
+}
+
+func (s *Server) transferTargets(w http.ResponseWriter, r *http.Request, p principal) error {
+	q := r.URL.Query().Get("q")
+	if len(q) > 200 {
+		return apperr.FieldError("q", "is longer than 200 bytes")
+	}
+	lines, users, err := s.store.TransferTargets(r.Context(), p.ws(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lines": lines, "users": users})
+	return nil
+}
+
+// rate takes a customer's rating: public, authorised by the token of the
+// rating request, and callable cross-origin (a chat widget on any site).
+func (s *Server) rate(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Value   *int   `json:"value"`
+		Comment string `json:"comment"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Value == nil {
+		return apperr.FieldError("value", "is required: 1 (like) or 0 (dislike), or 1 to 5 stars, as the line asks")
+	}
+	if err := s.store.Rate(r.Context(), r.PathValue("token"), *req.Value, req.Comment); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "rated"})
+	return nil
+}
+
+// privileged is the intercept right (SPEC §9; for now Administrator and
+// Director): finish, pin, transfer or intercept a session someone else holds.
+func privileged(p principal) bool {
+	return p.User.Role == user.Administrator || p.User.Role == user.Director
 }

@@ -78,8 +78,27 @@ func TestRoutingOverHTTP(t *testing.T) {
 		annC.do("POST", "/api/v1/sessions/"+sid+"/take", nil).wantErr(http.StatusConflict, "conflict")
 		bobC.do("POST", "/api/v1/sessions/"+sid+"/finish", nil).wantErr(http.StatusConflict, "conflict")
 		annC.do("POST", "/api/v1/sessions/"+sid+"/finish", nil).want(http.StatusOK)
-		if st := str(h.c.do("GET", "/api/v1/dialogs/"+d1, nil).json, "status"); st != "closed" {
+		// The line's defaults: a close text and a rating request, then closing.
+		if st := str(h.c.do("GET", "/api/v1/dialogs/"+d1, nil).json, "status"); st != "closing" {
 			t.Fatalf("status after finish %q", st)
+		}
+		token := ""
+		for _, m := range h.c.messages(d1) {
+			if m["kind"] == "rating_request" {
+				token = str(m, "rating_token")
+			}
+		}
+		if len(token) < 20 {
+			t.Fatalf("no rating token on the rating request: %v", h.c.messages(d1))
+		}
+		cross := []string{"Origin", "https://shop.example", "Sec-Fetch-Site", "cross-site"} // a widget on the customer's site
+		h.anon().do("POST", "/api/v1/ratings/"+token, map[string]any{"value": 7}, cross...).wantErr(http.StatusBadRequest, "invalid")
+		h.anon().do("POST", "/api/v1/ratings/not-a-token", map[string]any{"value": 1}, cross...).wantErr(http.StatusNotFound, "not_found")
+		h.anon().do("POST", "/api/v1/ratings/"+token, map[string]any{"value": 1, "comment": "quick!"}, cross...).want(http.StatusOK)
+		h.anon().do("POST", "/api/v1/ratings/"+token, map[string]any{"value": 0}, cross...).wantErr(http.StatusConflict, "conflict")
+		rated := h.c.do("GET", "/api/v1/dialogs/"+d1, nil).json
+		if get(rated, "session", "rating", "value") != float64(1) || str(rated, "session", "rating", "comment") != "quick!" {
+			t.Fatalf("rating on the session: %v", get(rated, "session", "rating"))
 		}
 		// The dialog list finds what is offered to someone.
 		d2 := h.c.newDialog(ch, "cust-2")

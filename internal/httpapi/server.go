@@ -102,6 +102,9 @@ func New(cfg Config) *Server {
 	// CSRF: browsers' cross-origin state-changing requests are refused, which
 	// protects cookie sessions; clients without browser headers pass.
 	csrf := http.NewCrossOriginProtection()
+	// Ratings come from the customer's side (a widget on any site) and carry
+	// their own token, never a cookie.
+	csrf.AddInsecureBypassPattern("POST /api/v1/ratings/{token}")
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.New(apperr.Forbidden, "cross-origin request refused (CSRF protection)"))
 	}))

@@ -73,6 +73,7 @@ type Settings struct {
 	RatingEnabled      bool   `json:"rating_enabled"`
 	RatingText         string `json:"rating_text"`
 	RatingThanksText   string `json:"rating_thanks_text"`
+	RatingScale        string `json:"rating_scale"`
 	RatingWindow       int    `json:"rating_window"`
 	CloseOnRating      bool   `json:"close_on_rating"`
 	FullCloseDelay     int    `json:"full_close_delay"`
@@ -101,6 +102,7 @@ func Defaults() Settings {
 		RatingEnabled:    true,
 		RatingText:       "Please rate the conversation.",
 		RatingThanksText: "Thank you for your rating!",
+		RatingScale:      RatingLike,
 		FullCloseDelay:   600,
 		OperatorData:     OperatorDataProfile,
 	}
@@ -111,6 +113,21 @@ const (
 	RuleText = "text"
 	RuleNone = "none"
 )
+
+// Rating scales: like/dislike (a text reply "1" likes, "0" dislikes) or
+// 1 to 5 stars (a text reply "1".."5").
+const (
+	RatingLike  = "like"
+	RatingStars = "stars"
+)
+
+// ValidRating reports whether v is a rating on the scale.
+func ValidRating(scale string, v int) bool {
+	if scale == RatingStars {
+		return v >= 1 && v <= 5
+	}
+	return v == 0 || v == 1
+}
 
 // What customers see of the operator.
 const (
@@ -179,6 +196,9 @@ func (s *Settings) Validate() error {
 		return err
 	}
 	if err := between("full_close_delay", s.FullCloseDelay, 0, maxDelay); err != nil {
+		return err
+	}
+	if err := oneOf("rating_scale", s.RatingScale, RatingLike, RatingStars); err != nil {
 		return err
 	}
 	if err := oneOf("operator_data", s.OperatorData, OperatorDataProfile, OperatorDataHidden); err != nil {

@@ -66,6 +66,9 @@ func newEnv(t testing.TB, engine string, n int, set func(*line.Settings)) *env {
 		}
 	}
 	st := line.Defaults()
+	// Routing tests look at distribution alone: finishing closes at once and
+	// no auto-replies are written. The lifecycle tests turn them on.
+	st.WelcomeEnabled, st.CloseRule, st.RatingEnabled, st.AutoCloseEnabled = false, line.RuleNone, false, false
 	st.Queue = slices.Clone(e.ops)
 	if set != nil {
 		set(&st)
@@ -179,11 +182,19 @@ func (e *env) advance(d time.Duration) {
 
 type userT = user.User
 
-func inboundFor(e *env, customer, ext string) dialog.Inbound {
-	return dialog.Inbound{WorkspaceID: e.ws.ID, ChannelID: e.ch.ID, LineID: e.ln.ID,
+func inboundFor(e *env, customer, ext string, text ...string) dialog.Inbound {
+	in := dialog.Inbound{WorkspaceID: e.ws.ID, ChannelID: e.ch.ID, LineID: e.ln.ID,
 		Customer: dialog.Customer{ExternalID: customer}, ExternalID: ext, Text: "hello"}
+	if len(text) > 0 {
+		in.Text = text[0]
+	}
+	return in
 }
 
 func dialogFilter(operator string) dialog.ListFilter {
 	return dialog.ListFilter{OperatorID: operator, Limit: 200}
+}
+
+func (e *env) finish(session string, op int) error {
+	return e.s.Finish(ctx, store.Action{WorkspaceID: e.ws.ID, SessionID: session, UserID: e.ops[op]})
 }

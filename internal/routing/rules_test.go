@@ -69,7 +69,7 @@ func TestRules(t *testing.T) {
 			}
 			e.flush()
 			want(t, "c still waits", e.offeredTo(c), []int{})
-			if err := e.s.Finish(ctx, e.ws.ID, a, e.ops[0]); err != nil {
+			if err := e.finish(a, 0); err != nil {
 				t.Fatal(err)
 			}
 			e.flush()
@@ -220,7 +220,7 @@ func TestRules(t *testing.T) {
 			for i, s := range ss {
 				want(t, fmt.Sprint("turn of session ", i), e.offeredTo(s), []int{0})
 				e.take(s, 0)
-				e.s.Finish(ctx, e.ws.ID, s, e.ops[0])
+				e.finish(s, 0)
 				e.flush()
 			}
 		}},

@@ -22,18 +22,22 @@ var (
 // The dialog list reads one table plus the customer and the latest session.
 const dialogSelect = `SELECT d.id, d.workspace_id, d.line_id, d.channel_id, d.status, d.operator_id, d.created_at, d.last_message_at,
 	c.id, c.external_id, c.name,
-	s.id, s.line_id, s.status, s.operator_id, s.answered, s.pinned, s.off_hours, s.opened_at, s.first_response_at, s.closed_at
-	FROM dialogs d JOIN customers c ON c.id = d.customer_id LEFT JOIN sessions s ON s.id = d.session_id`
+	s.id, s.line_id, s.status, s.operator_id, s.answered, s.pinned, s.off_hours, s.opened_at, s.first_response_at, s.closed_at,
+	rt.scale, rt.value, rt.comment, rt.created_at
+	FROM dialogs d JOIN customers c ON c.id = d.customer_id LEFT JOIN sessions s ON s.id = d.session_id
+	LEFT JOIN ratings rt ON rt.session_id = d.session_id`
 
 func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {
 	var d dialog.Dialog
 	var op, sid, sline, sstatus, sop sql.NullString
 	var created, last int64
 	var answered, pinned, offHours sql.NullBool
-	var opened, firstResp, closed sql.NullInt64
+	var opened, firstResp, closed, ratedAt, ratingValue sql.NullInt64
+	var scale, comment sql.NullString
 	err := sc.Scan(&d.ID, &d.WorkspaceID, &d.LineID, &d.ChannelID, &d.Status, &op, &created, &last,
 		&d.Customer.ID, &d.Customer.ExternalID, &d.Customer.Name,
-		&sid, &sline, &sstatus, &sop, &answered, &pinned, &offHours, &opened, &firstResp, &closed)
+		&sid, &sline, &sstatus, &sop, &answered, &pinned, &offHours, &opened, &firstResp, &closed,
+		&scale, &ratingValue, &comment, &ratedAt)
 	if err != nil {
 		return d, err
 	}
@@ -44,6 +48,9 @@ func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {
 			ID: sid.String, DialogID: d.ID, LineID: sline.String, Status: sstatus.String, OperatorID: fromNullString(sop), OfferedTo: []string{},
 			Answered: answered.Bool, Pinned: pinned.Bool, OffHours: offHours.Bool, OpenedAt: fromMicros(opened.Int64),
 			FirstResponseAt: fromNullMicros(firstResp), ClosedAt: fromNullMicros(closed),
+		}
+		if scale.Valid {
+			d.Session.Rating = &dialog.Rating{Scale: scale.String, Value: int(ratingValue.Int64), Comment: comment.String, CreatedAt: fromMicros(ratedAt.Int64)}
 		}
 	}
 	return d, nil
@@ -176,13 +183,15 @@ func decodeCursor(c string) (int64, string, error) {
 	return n, id, nil
 }
 
-const messageCols = `id, dialog_id, session_id, direction, author_id, external_id, text, created_at`
+const messageCols = `m.id, m.dialog_id, m.session_id, m.direction, m.kind, m.author_id, m.external_id, m.text, m.created_at,
+	CASE WHEN m.kind = 'rating_request' THEN (SELECT rating_token FROM sessions s WHERE s.id = m.session_id) END`
 
 func scanMessage(sc interface{ Scan(...any) error }) (dialog.Message, error) {
 	var m dialog.Message
-	var sid, author, ext sql.NullString
+	var sid, author, ext, token sql.NullString
 	var created int64
-	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &author, &ext, &m.Text, &created)
+	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &m.Kind, &author, &ext, &m.Text, &created, &token)
+	m.RatingToken = token.String
 	m.SessionID, m.AuthorID, m.ExternalID = fromNullString(sid), fromNullString(author), fromNullString(ext)
 	m.CreatedAt = fromMicros(created)
 	return m, err
@@ -197,7 +206,7 @@ func (s *Store) ListMessages(ctx context.Context, wsID, dialogID, after string, 
 	if limit <= 0 {
 		limit = 100
 	}
-	query := `SELECT ` + messageCols + ` FROM messages WHERE workspace_id = $1 AND dialog_id = $2`
+	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.workspace_id = $1 AND m.dialog_id = $2`
 	args := []any{wsID, dialogID}
 	if after != "" {
 		var at int64
@@ -208,11 +217,11 @@ func (s *Store) ListMessages(ctx context.Context, wsID, dialogID, after string, 
 		if err != nil {
 			return nil, dbErr(err, "list messages")
 		}
-		query += ` AND (created_at > $3 OR (created_at = $3 AND id > $4))`
+		query += ` AND (m.created_at > $3 OR (m.created_at = $3 AND m.id > $4))`
 		args = append(args, at, after)
 	}
 	args = append(args, limit)
-	rows, err := s.read.QueryContext(ctx, query+fmt.Sprintf(` ORDER BY created_at, id LIMIT $%d`, len(args)), args...)
+	rows, err := s.read.QueryContext(ctx, query+fmt.Sprintf(` ORDER BY m.created_at, m.id LIMIT $%d`, len(args)), args...)
 	if err != nil {
 		return nil, dbErr(err, "list messages")
 	}
@@ -225,7 +234,7 @@ func (s *Store) ListMessages(ctx context.Context, wsID, dialogID, after string, 
 // response time is recorded, and an untaken session is taken by the writer
 // (SPEC §4).
 func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error) {
-	m := dialog.Message{ID: newID(), DialogID: dialogID, Direction: dialog.Out, AuthorID: &userID, Text: text, CreatedAt: s.now()}
+	m := dialog.Message{ID: newID(), DialogID: dialogID, Direction: dialog.Out, Kind: dialog.KindText, AuthorID: &userID, Text: text, CreatedAt: s.now()}
 	err := s.inTx(ctx, func(t *tx) error {
 		var id, channelID string
 		var sid, status, op sql.NullString
@@ -239,9 +248,12 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 		if !sid.Valid || !dialog.IsOpen(status.String) {
 			return apperr.New(apperr.Conflict, "the dialog has no open session; the customer has to write first")
 		}
-		r, _, err := t.lockSession(wsID, sid.String)
+		r, lr, err := t.lockSession(wsID, sid.String)
 		if err != nil {
 			return err
+		}
+		if r.Status == dialog.StatusClosing {
+			return apperr.New(apperr.Conflict, "the session is finishing; the customer's next message reopens it")
 		}
 		at := micros(m.CreatedAt)
 		next := r
@@ -259,6 +271,15 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 			if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
 				return err
 			}
+			if err := t.clearTimer(&r, timerNoAnswer); err != nil {
+				return err
+			}
+		}
+		if lr.settings.AutoCloseEnabled {
+			// Customer silence from now on closes the session.
+			if err := t.setTimer(&next, timerAutoClose, at+seconds(lr.settings.AutoCloseTime)); err != nil {
+				return err
+			}
 		}
 		m.SessionID = &r.ID
 		if _, err := t.exec(qInsertMessage, m.ID, wsID, dialogID, r.ID, channelID, dialog.Out, userID, nil, text, at); err != nil {
@@ -267,7 +288,7 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 		if err := t.saveSession(&r, &next); err != nil {
 			return err
 		}
-		if _, err := t.exec(qTouchDialog, dialogID, at, r.ID, next.Status, next.OperatorID); err != nil {
+		if _, err := t.exec(qTouchDialog, dialogID, at, r.ID, next.Status, next.OperatorID, next.LineID); err != nil {
 			return err
 		}
 		if took {

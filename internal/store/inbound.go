@@ -9,6 +9,7 @@ import (
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/line"
 )
 
 // The inbound path is the hottest of the product. Every customer message of
@@ -32,7 +33,7 @@ var (
 		FROM users u LEFT JOIN presence p ON p.user_id = u.id WHERE u.id = $1`)
 	qInsertMessage = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
-	qTouchDialog = q(`UPDATE dialogs SET last_message_at = $2, session_id = $3, status = $4, operator_id = $5 WHERE id = $1`)
+	qTouchDialog = q(`UPDATE dialogs SET last_message_at = $2, session_id = $3, status = $4, operator_id = $5, line_id = $6 WHERE id = $1`)
 )
 
 // Ingest stores a customer message idempotently on (channel, external id):
@@ -232,28 +233,43 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 		}
 	}
 
-	if sessionID.Valid && dialog.IsOpen(status) {
-		status, operatorID, err = t.customerWrote(in.WorkspaceID, sessionID.String, at)
+	existing := sessionID.Valid && dialog.IsOpen(status)
+	var r sessionRow
+	var st line.Settings
+	if !existing {
+		// A new session is routed by the channel's line.
+		lr, err := t.readLine(in.LineID)
 		if err != nil {
 			return res, err
 		}
-	} else {
-		r := sessionRow{ID: newID(), WorkspaceID: in.WorkspaceID, DialogID: res.DialogID, LineID: lineID, Status: dialog.StatusQueued,
+		st, lineID = lr.settings, in.LineID
+		r = sessionRow{ID: newID(), WorkspaceID: in.WorkspaceID, DialogID: res.DialogID, LineID: lineID, Status: dialog.StatusQueued,
 			OpenedAt: at, QueuedAt: at}
+		r.OffHours = !st.WorkingHours.IsOpen(in.At)
+		r.OffHoursSent = r.OffHours && st.WorkingHours.OffHoursRule == line.RuleText
 		if err := t.insertSession(&r); err != nil {
 			return res, err
 		}
 		sessionID, status, operatorID = sql.NullString{String: r.ID, Valid: true}, r.Status, sql.NullString{}
-		t.emit(events.Event{Type: events.SessionOpened, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID, SessionID: r.ID,
-			Status: r.Status, At: in.At})
 	}
 	res.SessionID = sessionID.String
-
 	res.MessageID = newID()
 	if _, err := t.exec(qInsertMessage, res.MessageID, in.WorkspaceID, res.DialogID, res.SessionID, in.ChannelID, dialog.In, nil, in.ExternalID, in.Text, at); err != nil {
 		return res, err
 	}
-	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID); err != nil {
+	if existing {
+		var err error
+		if status, operatorID, lineID, err = t.customerWrote(in.WorkspaceID, sessionID.String, in.Text, at); err != nil {
+			return res, err
+		}
+	} else {
+		if err := t.opened(&r, st, at); err != nil {
+			return res, err
+		}
+		t.emit(events.Event{Type: events.SessionOpened, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID, SessionID: r.ID,
+			Status: r.Status, At: in.At})
+	}
+	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID, lineID); err != nil {
 		return res, err
 	}
 	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
@@ -261,70 +277,106 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	return res, nil
 }
 
-// customerWrote applies a customer message to an open session (SPEC §4, §5):
-// a session the operator answered goes back to work, a finishing one reopens,
-// and a session whose operator can no longer serve it returns to the queue
-// unless pinned. It returns the session's status and operator afterwards.
-func (t *tx) customerWrote(wsID, sessionID string, at int64) (string, sql.NullString, error) {
+// customerWrote applies a customer message to an open session (SPEC §4, §5,
+// §7): an answer to a rating request is a rating; otherwise a session the
+// operator answered goes back to work, a finishing one reopens, one whose
+// operator can no longer serve it returns to the queue unless pinned, and
+// off hours the session is flagged and the off-hours text sent once. It
+// returns the session's status, operator and line afterwards.
+func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.NullString, string, error) {
+	fail := func(err error) (string, sql.NullString, string, error) { return "", sql.NullString{}, "", err }
 	r, err := scanSessionRow(t.stmt(qReadSession).QueryRowContext(t.ctx, sessionID))
 	if err != nil {
-		return "", sql.NullString{}, err
+		return fail(err)
 	}
-	unchanged := r.Status == dialog.StatusQueued && r.OperatorID == "" ||
-		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned)
+	lr, err := t.readLine(r.LineID)
+	if err != nil {
+		return fail(err)
+	}
+	st := lr.settings
+	offHours := !st.WorkingHours.IsOpen(fromMicros(at))
+	unchanged := (r.Status == dialog.StatusQueued && r.OperatorID == "" ||
+		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned)) &&
+		(!offHours || r.OffHours && (r.OffHoursSent || st.WorkingHours.OffHoursRule != line.RuleText))
 	if !unchanged {
 		// A change may move load: lock the line, then the session, as every
 		// routing decision does.
-		var lr lineRules
 		if r, lr, err = t.lockSession(wsID, sessionID); err != nil {
-			return "", sql.NullString{}, err
+			return fail(err)
+		}
+		st = lr.settings
+		if v, ok := ratingReply(st.RatingScale, text); ok && r.Status == dialog.StatusClosing && r.RatingRequestedAt != 0 && !r.Rated {
+			if err := t.rate(&r, st, v, "", at); err != nil && apperr.CodeOf(err) != apperr.Conflict {
+				return fail(err)
+			} else if err == nil {
+				return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, r.LineID, nil
+			}
+			// Past the rating window: an ordinary message, which reopens.
 		}
 		next := r
 		switch r.Status {
-		case dialog.StatusWaitingClient, dialog.StatusClosing:
+		case dialog.StatusWaitingClient:
 			next.Status = dialog.StatusInWork
+			if err := t.clearTimer(&r, timerAutoClose); err != nil {
+				return fail(err)
+			}
+		case dialog.StatusClosing:
+			next.Status = dialog.StatusInWork
+			if err := t.clearTimer(&r, timerFullClose); err != nil {
+				return fail(err)
+			}
+			if err := t.system(&r, "", "Reopened: the customer wrote again", at); err != nil {
+				return fail(err)
+			}
 		}
 		why := ""
 		if r.OperatorID == "" {
 			next.Status = dialog.StatusQueued
 		} else if !r.Pinned {
-			if why, err = t.operatorGone(lr, r.OperatorID, at); err != nil {
-				return "", sql.NullString{}, err
+			if why, err = t.operatorGone(lr, &r, at); err != nil {
+				return fail(err)
 			}
 		}
 		if why != "" {
-			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried = "", "", 0, ""
+			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried, next.Direct = "", "", 0, "", false
 			next.Status, next.QueuedAt = dialog.StatusQueued, at
+		}
+		if err := t.offHours(&next, st, at); err != nil {
+			return fail(err)
 		}
 		if next != r {
 			if err := t.saveSession(&r, &next); err != nil {
-				return "", sql.NullString{}, err
+				return fail(err)
 			}
 		}
 		if why != "" {
 			if err := t.system(&next, "", "Back in the queue: "+why, at); err != nil {
-				return "", sql.NullString{}, err
+				return fail(err)
 			}
 			t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: wsID, LineID: next.LineID, DialogID: next.DialogID,
 				SessionID: next.ID, UserIDs: []string{r.OperatorID}, Reason: why})
+		} else if next.Status != r.Status {
+			t.emitChanged(&next, "customer wrote")
 		}
 		r = next
 	}
-	return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, nil
+	return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, r.LineID, nil
 }
 
 // operatorGone tells why an operator can no longer serve a session of the
 // line, or "" when they still can (SPEC §5).
-func (t *tx) operatorGone(lr lineRules, userID string, at int64) (string, error) {
+func (t *tx) operatorGone(lr lineRules, r *sessionRow, at int64) (string, error) {
 	var active, inQueue, absent bool
 	var status string
 	var lastSeen int64
-	if err := t.row(qOperatorServes, []any{userID, lr.id, at}, &active, &inQueue, &status, &lastSeen, &absent); err != nil {
+	if err := t.row(qOperatorServes, []any{r.OperatorID, lr.id, at}, &active, &inQueue, &status, &lastSeen, &absent); err != nil {
 		return "", err
 	}
 	switch {
 	case !active:
 		return "the operator was deactivated", nil
+	case r.Direct:
+		return "", nil // given to them directly: the queue and presence do not matter
 	case !inQueue:
 		return "the operator left the line's queue", nil
 	}

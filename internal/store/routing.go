@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
@@ -24,7 +25,8 @@ import (
 const OnlineWindow = 60 * time.Second
 
 var (
-	qLockLineRules = q(`SELECT workspace_id, active, settings FROM lines WHERE id = $1{{FOR_UPDATE}}`)
+	qLockLineRules = q(`SELECT workspace_id, active, settings, updated_at FROM lines WHERE id = $1{{FOR_UPDATE}}`)
+	qReadLineRules = q(`SELECT workspace_id, active, settings, updated_at FROM lines WHERE id = $1`)
 	qQueueOps      = q(`SELECT q.user_id, u.name, u.active, COALESCE(p.status, 'offline'), COALESCE(p.last_seen, 0),
 		COALESCE(ol.open_total, 0), COALESCE(ll.open_count, 0), COALESCE(ll.answered_count, 0), COALESCE(ll.waiting_count, 0),
 		COALESCE(ll.closing_count, 0), COALESCE(ll.last_offered_at, 0),
@@ -59,20 +61,59 @@ type lineRules struct {
 	rules           routing.Rules
 }
 
-func (t *tx) lockLine(id string) (lineRules, error) {
-	lr := lineRules{id: id, settings: line.Defaults()}
+func (t *tx) lockLine(id string) (lineRules, error) { return t.lineRules(qLockLineRules, id) }
+
+// readLine reads a line's rules without locking it.
+func (t *tx) readLine(id string) (lineRules, error) { return t.lineRules(qReadLineRules, id) }
+
+func (t *tx) lineRules(q *query, id string) (lineRules, error) {
+	lr := lineRules{id: id}
 	var js string
-	if err := t.row(qLockLineRules, []any{id}, &lr.workspaceID, &lr.active, &js); err != nil {
+	var updated int64
+	if err := t.row(q, []any{id}, &lr.workspaceID, &lr.active, &js, &updated); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return lr, apperr.NotFoundf("line %s not found", id)
 		}
 		return lr, err
 	}
-	if err := json.Unmarshal([]byte(js), &lr.settings); err != nil {
-		return lr, err
-	}
+	var err error
+	lr.settings, err = t.s.settings.get(id, updated, js)
 	lr.rules = routing.RulesOf(lr.settings)
-	return lr, nil
+	return lr, err
+}
+
+// settingsCache keeps parsed line settings by line and version, so the hot
+// paths read a line's row but parse its JSON only when it changed. The
+// cached value is shared: callers must not modify its slices and maps.
+type settingsCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedSettings
+}
+
+type cachedSettings struct {
+	updated int64
+	js      string
+	s       line.Settings
+}
+
+func (c *settingsCache) get(id string, updated int64, js string) (line.Settings, error) {
+	c.mu.RLock()
+	e, ok := c.m[id]
+	c.mu.RUnlock()
+	if ok && e.updated == updated && e.js == js {
+		return e.s, nil
+	}
+	st := line.Defaults() // settings added by later versions keep their defaults
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		return st, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]cachedSettings{}
+	}
+	c.m[id] = cachedSettings{updated, js, st}
+	c.mu.Unlock()
+	return st, nil
 }
 
 func (t *tx) loadOperators(lr lineRules, now int64) ([]routing.Operator, []string, error) {
@@ -290,6 +331,9 @@ func (s *Store) Take(ctx context.Context, wsID, sessionID, userID string) error 
 		if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
 			return err
 		}
+		if err := t.clearTimer(&r, timerNoAnswer); err != nil {
+			return err
+		}
 		if err := t.saveSession(&old, &r); err != nil {
 			return err
 		}
@@ -497,6 +541,11 @@ func (s *Store) runDueBatch(ctx context.Context) (int, error) {
 				}
 			}
 		}
+		m, err := t.runLifecycleTimers(now)
+		n += m
+		if err != nil {
+			return err
+		}
 		rows, err = t.query(qDueAbsences, now)
 		if err != nil {
 			return err
@@ -537,21 +586,20 @@ func (t *tx) capacityForUser(wsID, userID string) error {
 
 // NextDeadline returns the earliest pending timer, if any.
 func (s *Store) NextDeadline(ctx context.Context) (time.Time, bool, error) {
-	var a, b sql.NullInt64
+	var ts [3]sql.NullInt64
 	err := s.read.QueryRowContext(ctx, `SELECT (SELECT MIN(offer_deadline) FROM sessions WHERE offer_deadline IS NOT NULL),
-		(SELECT MIN(ends_at) FROM absences WHERE NOT end_handled)`).Scan(&a, &b)
+		(SELECT MIN(ends_at) FROM absences WHERE NOT end_handled), (SELECT MIN(due_at) FROM session_timers)`).Scan(&ts[0], &ts[1], &ts[2])
 	if err != nil {
 		return time.Time{}, false, dbErr(err, "next deadline")
 	}
-	switch {
-	case a.Valid && b.Valid:
-		return fromMicros(min(a.Int64, b.Int64)), true, nil
-	case a.Valid:
-		return fromMicros(a.Int64), true, nil
-	case b.Valid:
-		return fromMicros(b.Int64), true, nil
+	var next int64
+	found := false
+	for _, v := range ts {
+		if v.Valid && (!found || v.Int64 < next) {
+			next, found = v.Int64, true
+		}
 	}
-	return time.Time{}, false, nil
+	return fromMicros(next), found, nil
 }
 
 // WaitingLines returns the lines that have waiting sessions, to distribute at start.
@@ -590,37 +638,4 @@ func nonEmpty(s string) []string {
 		return nil
 	}
 	return []string{s}
-}
-
-// Finish closes a session held by userID. (The closing phase with close
-// text and rating request comes with the session lifecycle; for now a
-// finished session closes at once.) Its operator gets room again.
-func (s *Store) Finish(ctx context.Context, wsID, sessionID, userID string) error {
-	return dbErr(s.inTx(ctx, func(t *tx) error {
-		r, _, err := t.lockSession(wsID, sessionID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !dialog.IsOpen(r.Status):
-			return apperr.New(apperr.Conflict, "the session is already %s", r.Status)
-		case r.OperatorID != userID:
-			return apperr.New(apperr.Conflict, "only the operator holding the session may finish it")
-		}
-		now := micros(s.now())
-		old := r
-		r.Status, r.ClosedAt, r.OfferedAlone, r.OfferDeadline = dialog.StatusClosed, now, "", 0
-		if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
-			return err
-		}
-		if err := t.saveSession(&old, &r); err != nil {
-			return err
-		}
-		if err := t.system(&r, userID, "Finished", now); err != nil {
-			return err
-		}
-		t.emit(events.Event{Type: events.SessionChanged, WorkspaceID: wsID, LineID: r.LineID, DialogID: r.DialogID, SessionID: r.ID,
-			Status: r.Status, UserIDs: []string{userID}})
-		return nil
-	}), "finish")
 }

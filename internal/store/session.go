@@ -46,8 +46,10 @@ var (
 	qSubOpenTotal = q(`UPDATE operator_load SET open_total = open_total - $2 WHERE user_id = $1`)
 	qSubLineLoad  = q(`UPDATE line_load SET open_count = open_count - $3, answered_count = answered_count - $4,
 		waiting_count = waiting_count - $5, closing_count = closing_count - $6 WHERE line_id = $1 AND user_id = $2`)
-	qInsertSystem = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
-		SELECT $1, workspace_id, id, $3, channel_id, 'system', $4, NULL, $5, $6 FROM dialogs WHERE id = $2`)
+	// qInsertAt writes a timeline entry of the dialog with the given
+	// direction and kind: events, notes and auto-replies.
+	qInsertAt = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at, kind)
+		SELECT $1, workspace_id, id, $3, channel_id, $7, $4, NULL, $5, $6, $8 FROM dialogs WHERE id = $2`)
 )
 
 func scanSessionRow(sc interface{ Scan(...any) error }) (sessionRow, error) {
@@ -216,8 +218,20 @@ func (t *tx) lockSession(wsID, id string) (sessionRow, lineRules, error) {
 
 // system records an event on the dialog's timeline, by author (or nobody).
 func (t *tx) system(r *sessionRow, author, text string, at int64) error {
-	_, err := t.exec(qInsertSystem, newID(), r.DialogID, r.ID, nullStr(author), text, at)
+	_, err := t.exec(qInsertAt, newID(), r.DialogID, r.ID, nullStr(author), text, at, dialog.System, dialog.KindEvent)
 	return err
+}
+
+// autoReply sends the customer a text of the line (welcome, no-answer,
+// off-hours, close, rating request, thanks): an outgoing message without author.
+func (t *tx) autoReply(r *sessionRow, kind, text string, at int64) error {
+	id := newID()
+	if _, err := t.exec(qInsertAt, id, r.DialogID, r.ID, nil, text, at, dialog.Out, kind); err != nil {
+		return err
+	}
+	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
+		SessionID: r.ID, MessageID: id, At: fromMicros(at)})
+	return nil
 }
 
 func triedHas(tried, id string) bool {

@@ -58,7 +58,8 @@ type Store struct {
 	clock    Clock
 	onCommit func([]events.Event)
 
-	stmts map[*query]*sql.Stmt // every registered query, prepared at open
+	stmts    map[*query]*sql.Stmt // every registered query, prepared at open
+	settings settingsCache
 
 	ingest *ingester
 }

@@ -34,7 +34,7 @@ func newFixture(t testing.TB, engine string, plan workspace.Plan) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := s.CreateLine(ctx, ws.ID, "Support", line.Defaults())
+	ln, err := s.CreateLine(ctx, ws.ID, "Support", quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +43,14 @@ func newFixture(t testing.TB, engine string, plan workspace.Plan) fixture {
 		t.Fatal(err)
 	}
 	return fixture{s, ws, ln, ch}
+}
+
+// quiet is a line's default settings without auto-replies, so tests count
+// only the messages they write.
+func quiet() line.Settings {
+	st := line.Defaults()
+	st.WelcomeEnabled = false
+	return st
 }
 
 func (f fixture) inbound(customer, ext, text string) dialog.Inbound {
@@ -60,7 +68,7 @@ func mustCode(t *testing.T, err error, code apperr.Code) {
 func TestPlanLimits(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, engine string) {
 		f := newFixture(t, engine, workspace.Free)
-		_, err := f.s.CreateLine(ctx, f.ws.ID, "Second", line.Defaults())
+		_, err := f.s.CreateLine(ctx, f.ws.ID, "Second", quiet())
 		mustCode(t, err, apperr.PlanLimit)
 		if got := apperr.MessageOf(err); got != "the free plan allows 1 active line(s); upgrade the plan or deactivate a line" {
 			t.Fatalf("message %q", got)
@@ -70,7 +78,7 @@ func TestPlanLimits(t *testing.T) {
 		}
 		var ids []string
 		for i := range 5 {
-			l, err := f.s.CreateLine(ctx, f.ws.ID, fmt.Sprintf("L%d", i), line.Defaults())
+			l, err := f.s.CreateLine(ctx, f.ws.ID, fmt.Sprintf("L%d", i), quiet())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +116,7 @@ func TestConcurrentLineCreateRespectsPlan(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := s.CreateLine(ctx, ws.ID, fmt.Sprint("L", i), line.Defaults())
+				_, err := s.CreateLine(ctx, ws.ID, fmt.Sprint("L", i), quiet())
 				if err == nil {
 					mu.Lock()
 					created++
@@ -313,7 +321,7 @@ func TestDialogListPagingAndFilters(t *testing.T) {
 func TestDeleteLineCascade(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, engine string) {
 		f := newFixture(t, engine, workspace.Enterprise)
-		other, _ := f.s.CreateLine(ctx, f.ws.ID, "Sales", line.Defaults())
+		other, _ := f.s.CreateLine(ctx, f.ws.ID, "Sales", quiet())
 		och, _ := f.s.CreateChannel(ctx, channel.Channel{WorkspaceID: f.ws.ID, LineID: other.ID, Type: channel.TypeAPI, Name: "api"})
 		r, _ := f.s.Ingest(ctx, f.inbound("c1", "m1", "x"))
 		keep, _ := f.s.Ingest(ctx, dialog.Inbound{WorkspaceID: f.ws.ID, ChannelID: och.ID, LineID: other.ID, Customer: dialog.Customer{ExternalID: "c1"}, ExternalID: "m1", Text: "y"})
