@@ -18,6 +18,8 @@ import (
 	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
+	"github.com/openlines/openlines/internal/realtime"
+	"github.com/openlines/openlines/internal/web"
 	"github.com/openlines/openlines/internal/routing"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
@@ -105,7 +107,10 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	api := httpapi.New(httpapi.Config{Store: st, Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version})
+	hub := realtime.NewHub(log, bus.Publish)
+	defer bus.Subscribe(hub.OnEvents)()
+	api := httpapi.New(httpapi.Config{Store: st, Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version,
+		Hub: hub, Publish: bus.Publish, Web: web.Handler()})
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

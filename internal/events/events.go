@@ -25,6 +25,8 @@ const (
 	TimersChanged = "timers.changed"
 	// PresenceChanged reports an operator's new status.
 	PresenceChanged = "presence.changed"
+	// Typing: UserIDs (an operator) or the customer (Reason "customer") is typing in DialogID.
+	Typing = "typing"
 )
 
 // Event is one committed change.
@@ -39,6 +41,9 @@ type Event struct {
 	Status      string    `json:"status,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
 	At          time.Time `json:"at"`
+	// Data is the changed record when screens need it at once (the message
+	// of message.created), so they need not fetch it.
+	Data any `json:"data,omitempty"`
 }
 
 // Bus delivers events to subscribers. The in-process Bus below serves one

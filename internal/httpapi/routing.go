@@ -7,6 +7,7 @@ import (
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
 )
@@ -30,6 +31,44 @@ func (s *Server) registerRouting() {
 	s.handle("POST /api/v1/dialogs/{id}/notes", member, s.note)
 	s.handle("GET /api/v1/transfer-targets", member, s.transferTargets)
 	s.handle("POST /api/v1/ratings/{token}", public, s.rate)
+	s.handle("GET /api/v1/ws", member, s.websocket)
+	s.handle("POST /api/v1/channels/{id}/typing", admin, s.customerTyping)
+}
+
+// websocket is the operator's real-time connection (events, typing).
+func (s *Server) websocket(w http.ResponseWriter, r *http.Request, p principal) error {
+	if s.cfg.Hub == nil {
+		return apperr.New(apperr.Unavailable, "real-time updates are not enabled on this server")
+	}
+	s.cfg.Hub.Serve(w, r, p.User.ID, p.ws(), func(ctx context.Context) error {
+		_, err := s.store.SetPresence(ctx, p.ws(), p.User.ID, "")
+		return err
+	})
+	return nil
+}
+
+// customerTyping lets a connector show operators that the customer types.
+func (s *Server) customerTyping(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req struct {
+		Customer struct {
+			ExternalID string `json:"external_id"`
+		} `json:"customer"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Customer.ExternalID == "" {
+		return apperr.FieldError("customer.external_id", "is required")
+	}
+	dialogID, err := s.store.DialogOfCustomer(r.Context(), p.ws(), r.PathValue("id"), req.Customer.ExternalID)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Publish != nil {
+		s.cfg.Publish([]events.Event{{Type: events.Typing, WorkspaceID: p.ws(), DialogID: dialogID, Reason: "customer", At: time.Now().UTC()}})
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p principal) error {

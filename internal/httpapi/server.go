@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/metrics"
+	"github.com/openlines/openlines/internal/realtime"
 	"github.com/openlines/openlines/internal/store"
 )
 
@@ -33,6 +35,13 @@ type Config struct {
 	// SessionTTL is how long a sign-in lasts (default 14 days).
 	SessionTTL time.Duration
 	Version    string
+	// Hub serves operators' WebSockets; Publish sends events that do not
+	// come from a transaction (typing) to the bus. Both may be nil in tests
+	// that need no real time.
+	Hub     *realtime.Hub
+	Publish func([]events.Event)
+	// Web serves the browser application at /; nil serves none.
+	Web http.Handler
 }
 
 // Route is one registered endpoint, listed for the OpenAPI check.
@@ -97,6 +106,10 @@ func New(cfg Config) *Server {
 		w.Write(openAPIDoc)
 	})
 	s.registerAPI()
+	if cfg.Web != nil {
+		s.mux.Handle("GET /{$}", cfg.Web)
+		s.mux.Handle("GET /assets/", cfg.Web)
+	}
 
 	var h http.Handler = http.HandlerFunc(s.dispatch)
 	// CSRF: browsers' cross-origin state-changing requests are refused, which

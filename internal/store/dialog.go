@@ -299,7 +299,7 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 				UserIDs: append([]string{userID}, without(offered, userID)...), Status: next.Status})
 		}
 		t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: wsID, LineID: r.LineID, DialogID: dialogID, SessionID: r.ID,
-			MessageID: m.ID, Status: next.Status})
+			MessageID: m.ID, Status: next.Status, Data: &m})
 		return nil
 	})
 	return m, dbErr(err, "add message")
@@ -313,4 +313,16 @@ func (s *Store) DialogOfSession(ctx context.Context, wsID, sessionID string) (st
 		return "", apperr.NotFoundf("session %s not found", sessionID)
 	}
 	return id, dbErr(err, "get session")
+}
+
+// DialogOfCustomer returns the dialog of a customer (by external id) on a
+// channel of the workspace.
+func (s *Store) DialogOfCustomer(ctx context.Context, wsID, channelID, externalID string) (string, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT d.id FROM dialogs d JOIN customers c ON c.id = d.customer_id
+		WHERE d.workspace_id = $1 AND d.channel_id = $2 AND c.external_id = $3`, wsID, channelID, externalID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", apperr.NotFoundf("no dialog of customer %s on channel %s", externalID, channelID)
+	}
+	return id, dbErr(err, "find dialog")
 }

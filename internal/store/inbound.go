@@ -272,8 +272,10 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID, lineID); err != nil {
 		return res, err
 	}
+	ext := in.ExternalID
 	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
-		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At})
+		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
+			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}})
 	return res, nil
 }
 

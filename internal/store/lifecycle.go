@@ -604,7 +604,7 @@ func (s *Store) AddNote(ctx context.Context, wsID, dialogID, userID, text string
 		if _, err := t.exec(qInsertAt, m.ID, dialogID, sid, userID, text, micros(m.CreatedAt), dialog.System, dialog.KindNote); err != nil {
 			return err
 		}
-		t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: wsID, DialogID: dialogID, SessionID: sid.String, MessageID: m.ID, Reason: "note"})
+		t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: wsID, DialogID: dialogID, SessionID: sid.String, MessageID: m.ID, Reason: "note", Data: &m})
 		return nil
 	})
 	return m, dbErr(err, "add note")

@@ -230,7 +230,8 @@ func (t *tx) autoReply(r *sessionRow, kind, text string, at int64) error {
 		return err
 	}
 	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-		SessionID: r.ID, MessageID: id, At: fromMicros(at)})
+		SessionID: r.ID, MessageID: id, At: fromMicros(at), Data: &dialog.Message{ID: id, DialogID: r.DialogID, SessionID: &r.ID,
+			Direction: dialog.Out, Kind: kind, Text: text, CreatedAt: fromMicros(at)}})
 	return nil
 }
 

@@ -1,0 +1,1 @@
+// OpenLines application entry
