@@ -19,10 +19,10 @@ import (
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
 	"github.com/openlines/openlines/internal/realtime"
-	"github.com/openlines/openlines/internal/web"
 	"github.com/openlines/openlines/internal/routing"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
+	"github.com/openlines/openlines/internal/web"
 	"github.com/openlines/openlines/internal/workspace"
 )
 
@@ -83,22 +83,72 @@ func generatePassword() string {
 	return string(b)
 }
 
+// Stack is a running OpenLines without its listener: the store, the event
+// bus, the routing engine, the real-time hub and the HTTP handler. Serve
+// puts it behind a listener; end-to-end tests behind httptest.
+type Stack struct {
+	Store   *store.Store
+	Bus     *events.Local
+	Engine  *routing.Engine
+	Hub     *realtime.Hub
+	Handler http.Handler
+	stop    func()
+}
+
+// StackOptions tune a Stack.
+type StackOptions struct {
+	Logger        *slog.Logger
+	Clock         clock.Clock // nil: the real clock
+	MaxBody       int64
+	SecureCookies bool
+	Version       string
+}
+
+// Start opens the database named by dsn and starts the routing engine.
+func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	bus := events.NewLocal()
+	st, err := store.Open(ctx, dsn, store.Options{Clock: o.Clock, OnCommit: bus.Publish})
+	if err != nil {
+		return nil, err
+	}
+	engine := routing.NewEngine(st, o.Clock, o.Logger)
+	unsubEngine := bus.Subscribe(engine.OnEvents)
+	hub := realtime.NewHub(o.Logger, bus.Publish)
+	unsubHub := bus.Subscribe(hub.OnEvents)
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() { engine.Run(engineCtx); close(engineDone) }()
+	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
+		Hub: hub, Publish: bus.Publish, Web: web.Handler()})
+	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), stop: func() {
+		hub.Close()
+		stopEngine()
+		<-engineDone // before the store closes
+		unsubHub()
+		unsubEngine()
+		st.Close()
+	}}, nil
+}
+
+// Close stops the engine and closes the store.
+func (s *Stack) Close() { s.stop() }
+
 // Serve runs the server until ctx is cancelled, then drains requests and
 // closes the database. What a person needs to read (the URL, a first-run
 // password) goes to out; logs go to log.
 func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
-	bus := events.NewLocal()
-	st, err := store.Open(ctx, cfg.DB, store.Options{OnCommit: bus.Publish})
+	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	engine := routing.NewEngine(st, clock.Real{}, log)
-	defer bus.Subscribe(engine.OnEvents)()
-	engineCtx, stopEngine := context.WithCancel(context.Background())
-	engineDone := make(chan struct{})
-	go func() { engine.Run(engineCtx); close(engineDone) }()
-	defer func() { stopEngine(); <-engineDone }() // before the store closes
+	defer stack.Close()
+	st := stack.Store
 	email, password, created, err := Bootstrap(ctx, st, cfg)
 	if err != nil {
 		return fmt.Errorf("first run: %w", err)
@@ -107,12 +157,8 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	hub := realtime.NewHub(log, bus.Publish)
-	defer bus.Subscribe(hub.OnEvents)()
-	api := httpapi.New(httpapi.Config{Store: st, Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version,
-		Hub: hub, Publish: bus.Publish, Web: web.Handler()})
 	srv := &http.Server{
-		Handler:           api.Handler(),
+		Handler:           stack.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -138,6 +184,8 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	log.Info("shutting down: draining requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// WebSockets are hijacked: Shutdown does not wait for them; their
+	// contexts end with the process.
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

@@ -162,6 +162,7 @@ type userRequest struct {
 	Password *string `json:"password"`
 	Role     *string `json:"role"`
 	Active   *bool   `json:"active"`
+	Locale   *string `json:"locale"`
 
 	hash string // of Password, computed before any transaction (argon2 is slow)
 }
@@ -200,6 +201,12 @@ func (req *userRequest) apply(u *user.User) error {
 	}
 	if req.Active != nil {
 		u.Active = *req.Active
+	}
+	if req.Locale != nil {
+		if err := user.ValidateLocale(*req.Locale); err != nil {
+			return err
+		}
+		u.Locale = *req.Locale
 	}
 	if req.hash != "" {
 		u.PasswordHash = req.hash
@@ -243,7 +250,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 	}
 	id := r.PathValue("id")
 	if p.User.Role != user.Administrator {
-		// Others may change their own name and password only.
+		// Others may change their own name, password and language only.
 		if id != p.User.ID {
 			return apperr.New(apperr.Forbidden, "only an administrator may change other users")
 		}

@@ -29,8 +29,21 @@ type Hub struct {
 	log     *slog.Logger
 	publish func([]events.Event)
 
-	mu    sync.RWMutex
-	conns map[string]map[*conn]struct{} // workspace → connections
+	mu     sync.RWMutex
+	conns  map[string]map[*conn]struct{} // workspace → connections
+	closed bool
+}
+
+// Close drops every connection and refuses new ones (server shutdown).
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, m := range h.conns {
+		for c := range m {
+			c.drop()
+		}
+	}
 }
 
 type conn struct {
@@ -96,6 +109,9 @@ func (h *Hub) OnEvents(evs []events.Event) {
 
 func (h *Hub) add(c *conn) {
 	h.mu.Lock()
+	if h.closed {
+		c.drop()
+	}
 	if h.conns[c.wsID] == nil {
 		h.conns[c.wsID] = map[*conn]struct{}{}
 	}

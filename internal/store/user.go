@@ -14,7 +14,7 @@ var (
 	qInsertUser = q(`INSERT INTO users (id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
 	qLockUser        = q(`SELECT ` + userCols + ` FROM users WHERE workspace_id = $1 AND id = $2{{FOR_UPDATE}}`)
-	qUpdateUser      = q(`UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, active = $7, updated_at = $8 WHERE workspace_id = $1 AND id = $2`)
+	qUpdateUser      = q(`UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, active = $7, updated_at = $8, locale = $9 WHERE workspace_id = $1 AND id = $2`)
 	qCountAdmins     = q(`SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND role = 'administrator' AND active`)
 	qDeleteUserAuth  = q(`DELETE FROM auth_sessions WHERE user_id = $1`)
 	qInsertAuth      = q(`INSERT INTO auth_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`)
@@ -25,12 +25,12 @@ var (
 	qUserEmailExists = q(`SELECT COUNT(*) FROM users WHERE email = $1 AND id <> $2`)
 )
 
-const userCols = `id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at`
+const userCols = `id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at, locale`
 
 func scanUser(sc interface{ Scan(...any) error }) (user.User, error) {
 	var u user.User
 	var created, updated int64
-	err := sc.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.ServerAdmin, &created, &updated)
+	err := sc.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.ServerAdmin, &created, &updated, &u.Locale)
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return u, err
 }
@@ -121,7 +121,7 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 			}
 		}
 		u.UpdatedAt = s.now()
-		if _, err := t.exec(qUpdateUser, wsID, id, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, micros(u.UpdatedAt)); err != nil {
+		if _, err := t.exec(qUpdateUser, wsID, id, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, micros(u.UpdatedAt), u.Locale); err != nil {
 			if isUniqueViolation(err) {
 				return apperr.FieldError("email", "%s is already used by another account", u.Email)
 			}

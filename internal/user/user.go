@@ -50,6 +50,7 @@ type User struct {
 	Role        Role      `json:"role"`
 	Active      bool      `json:"active"`
 	ServerAdmin bool      `json:"server_admin"`
+	Locale      string    `json:"locale"` // "" follows the browser; "en" or "ru"
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 
@@ -92,4 +93,20 @@ func ValidatePassword(s string) error {
 		return apperr.FieldError("password", "must be at most 1024 bytes")
 	}
 	return nil
+}
+
+// Locales are the interface languages.
+var Locales = []string{"en", "ru"}
+
+// ValidateLocale checks an interface language; "" follows the browser.
+func ValidateLocale(s string) error {
+	if s == "" {
+		return nil
+	}
+	for _, l := range Locales {
+		if s == l {
+			return nil
+		}
+	}
+	return apperr.FieldError("locale", "%q is not one of en, ru (or empty to follow the browser)", s)
 }
