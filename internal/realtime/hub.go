@@ -1,7 +1,8 @@
 // Package realtime pushes committed events to operators' screens over
 // WebSockets. Every node runs a Hub subscribed to the Bus; each connection
-// has a bounded send queue, and a client that cannot keep up is dropped (it
-// resyncs when it reconnects) so that nobody else ever waits for it.
+// has a bounded send queue, and a client that cannot keep up is dropped —
+// its connection is closed at once — so that nobody else ever waits for it;
+// the client reconnects and refetches.
 package realtime
 
 import (
@@ -48,12 +49,20 @@ func (h *Hub) Close() {
 
 type conn struct {
 	userID, wsID string
+	ws           *websocket.Conn
 	send         chan []byte
 	once         sync.Once
 	gone         chan struct{}
 }
 
-func (c *conn) drop() { c.once.Do(func() { close(c.gone) }) }
+// drop ends a connection at once, even with its writer blocked on a full
+// socket: the client notices, reconnects and resyncs.
+func (c *conn) drop() {
+	c.once.Do(func() {
+		close(c.gone)
+		c.ws.CloseNow()
+	})
+}
 
 // NewHub returns a hub; publish sends what clients say (typing) to the bus.
 func NewHub(log *slog.Logger, publish func([]events.Event)) *Hub {
@@ -145,7 +154,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID, wsID string,
 	}
 	defer ws.CloseNow()
 	ws.SetReadLimit(4096)
-	c := &conn{userID: userID, wsID: wsID, send: make(chan []byte, QueueSize), gone: make(chan struct{})}
+	c := &conn{userID: userID, wsID: wsID, ws: ws, send: make(chan []byte, QueueSize), gone: make(chan struct{})}
 	h.add(c)
 	defer h.remove(c)
 
@@ -183,7 +192,6 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID, wsID string,
 				h.log.Warn("realtime: presence", "error", err)
 			}
 		case <-c.gone:
-			ws.Close(websocket.StatusPolicyViolation, "too slow: reconnect and resync")
 			return
 		case <-ctx.Done():
 			ws.Close(websocket.StatusNormalClosure, "")
