@@ -32,6 +32,7 @@ Usage: openlines <command> [flags]
 
 Commands:
   serve                 run the server (SQLite under ./data by default)
+  demo                  run the server with a demo workspace and simulated customers
   migrate               apply database migrations and exit
   user add              add a user to a workspace
   workspace create      create a workspace (and its administrator)
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return workspaceCreate(ctx, rest, stdout, stderr)
 	case "workspace set-plan":
 		return workspaceSetPlan(ctx, rest, stdout, stderr)
+	case "demo":
+		return demo(ctx, rest, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
@@ -361,4 +364,26 @@ func workspaceSetPlan(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", stderr)
+	cfg := app.Config{Version: version, MaxBody: 1 << 20, ShutdownTimeout: 5 * time.Second, Plan: workspace.Enterprise}
+	fs.StringVar(&cfg.DB, "db", "./data/demo.db", "database: a SQLite file path or a postgres:// URL")
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address host:port")
+	pace := fs.Duration("pace", 8*time.Second, "average time between two customer messages")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return usageErr("--addr: %q is not host:port: %v", cfg.Addr, err)
+	}
+	if *pace < 100*time.Millisecond || *pace > time.Hour {
+		return usageErr("--pace: %v is out of range 100ms..1h", *pace)
+	}
+	log, err := newLogger("text", "warn", stderr)
+	if err != nil {
+		return err
+	}
+	return app.Demo(ctx, cfg, stdout, log, *pace)
 }

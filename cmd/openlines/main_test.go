@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -215,5 +216,94 @@ func TestAdminCommands(t *testing.T) {
 	out, _, _ = runBinary(t, nil, "version")
 	if !strings.HasPrefix(out, "openlines ") {
 		t.Fatalf("version: %q", out)
+	}
+}
+
+// TestDemo starts `openlines demo` and sees simulated customers' dialogs
+// arrive on the three demo lines, offered to the demo operators.
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "demo", "--addr", "127.0.0.1:0", "--pace", "100ms")
+	cmd.Dir = dir
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	url := ""
+	for url == "" && sc.Scan() {
+		if m := regexp.MustCompile(`running at (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatalf("no URL printed; stderr:\n%s", stderr.String())
+	}
+	go io.Copy(io.Discard, stdout)
+	body, _ := json.Marshal(map[string]string{"email": "anna@demo.local", "password": "openlines-demo"})
+	res, err := http.Post(url+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("demo operator login: %v %v", res, err)
+	}
+	cookie := res.Cookies()[0]
+	res.Body.Close()
+	get := func(path string, v any) {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		req.AddCookie(cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		json.NewDecoder(res.Body).Decode(v)
+	}
+	var lines struct {
+		Lines []struct{ Name, Mode string } `json:"lines"`
+	}
+	get("/api/v1/lines", &lines)
+	modes := map[string]string{}
+	for _, l := range lines.Lines {
+		modes[l.Name] = l.Mode
+	}
+	if modes["Sales"] != "evenly" || modes["Support"] != "strictly" || modes["VIP"] != "all" {
+		t.Fatalf("demo lines: %+v", lines)
+	}
+	var users struct {
+		Users []any `json:"users"`
+	}
+	get("/api/v1/users", &users)
+	if len(users.Users) != 6 {
+		t.Fatalf("%d demo users, want 5 operators and an administrator", len(users.Users))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var page struct {
+			Dialogs []struct {
+				Session struct {
+					OfferedTo []string `json:"offered_to"`
+				} `json:"session"`
+			} `json:"dialogs"`
+		}
+		get("/api/v1/dialogs?limit=200", &page)
+		offered := 0
+		for _, d := range page.Dialogs {
+			if len(d.Session.OfferedTo) > 0 {
+				offered++
+			}
+		}
+		if len(page.Dialogs) >= 5 && offered > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("simulated customers wrote %d dialogs (%d offered) in 20 s", len(page.Dialogs), offered)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("demo exit: %v\n%s", err, stderr.String())
 	}
 }

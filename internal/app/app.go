@@ -143,16 +143,28 @@ func (s *Stack) Close() { s.stop() }
 // closes the database. What a person needs to read (the URL, a first-run
 // password) goes to out; logs go to log.
 func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
+	return run(ctx, cfg, out, log, func(ctx context.Context, st *Stack, url string) (string, error) {
+		email, password, created, err := Bootstrap(ctx, st.Store, cfg)
+		if err != nil || !created {
+			return "", err
+		}
+		banner := fmt.Sprintf("First run: created the administrator\n  e-mail:   %s\n  password: %s\n", email, password)
+		if cfg.AdminPassword == "" {
+			banner += "  (generated: it is shown only this once; change it after signing in)\n"
+		}
+		return banner, nil
+	})
+}
+
+// run starts the stack, listens, calls ready (which may start more work
+// bound to ctx and returns what to print under the URL), serves until ctx
+// ends and shuts down cleanly. The URL is printed once the server is ready.
+func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready func(ctx context.Context, st *Stack, url string) (string, error)) error {
 	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	st := stack.Store
-	email, password, created, err := Bootstrap(ctx, st, cfg)
-	if err != nil {
-		return fmt.Errorf("first run: %w", err)
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -165,17 +177,15 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + displayAddr(ln.Addr().String())
-	fmt.Fprintf(out, "OpenLines %s (%s database) is running at %s\n", cfg.Version, st.Engine(), url)
-	if created {
-		fmt.Fprintf(out, "First run: created the administrator\n  e-mail:   %s\n  password: %s\n", email, password)
-		if cfg.AdminPassword == "" {
-			fmt.Fprintln(out, "  (generated: it is shown only this once; change it after signing in)")
-		}
-	}
-	log.Info("serving", "url", url, "database", st.Engine())
-
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	banner, err := ready(ctx, stack, url)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	fmt.Fprintf(out, "OpenLines %s (%s database) is running at %s\n%s", cfg.Version, stack.Store.Engine(), url, banner)
+	log.Info("serving", "url", url, "database", stack.Store.Engine())
 	select {
 	case err := <-errc:
 		return err
@@ -184,8 +194,8 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 	log.Info("shutting down: draining requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	// WebSockets are hijacked: Shutdown does not wait for them; their
-	// contexts end with the process.
+	// WebSockets are hijacked: Shutdown does not wait for them; the hub
+	// closes them when the stack closes.
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
