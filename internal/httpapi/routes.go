@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -562,6 +563,12 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p principa
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, p principal) error {
+	return s.writeToDialog(w, r, p, s.store.AddOperatorMessage)
+}
+
+// writeToDialog takes {"text"} for the dialog of the path and stores it with add.
+func (s *Server) writeToDialog(w http.ResponseWriter, r *http.Request, p principal,
+	add func(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error)) error {
 	var req struct {
 		Text string `json:"text"`
 	}
@@ -571,7 +578,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, p principal) erro
 	if err := dialog.ValidateText("text", req.Text); err != nil {
 		return err
 	}
-	m, err := s.store.AddOperatorMessage(r.Context(), p.ws(), r.PathValue("id"), p.User.ID, req.Text)
+	m, err := add(r.Context(), p.ws(), r.PathValue("id"), p.User.ID, req.Text)
 	if err != nil {
 		return err
 	}

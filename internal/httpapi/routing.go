@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
-	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
@@ -247,21 +246,7 @@ func (s *Server) vote(w http.ResponseWriter, r *http.Request, p principal) error
 }
 
 func (s *Server) note(w http.ResponseWriter, r *http.Request, p principal) error {
-	var req struct {
-		Text string `json:"text"`
-	}
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := dialog.ValidateText("text", req.Text); err != nil {
-		return err
-	}
-	m, err := s.store.AddNote(r.Context(), p.ws(), r.PathValue("id"), p.User.ID, req.Text)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, m)
-	return nil
+	return s.writeToDialog(w, r, p, s.store.AddNote)
 }
 
 func (s *Server) transferTargets(w http.ResponseWriter, r *http.Request, p principal) error {

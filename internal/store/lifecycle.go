@@ -419,7 +419,7 @@ func (s *Store) Intercept(ctx context.Context, a Action) error {
 			return err
 		}
 		prev := r.OperatorID
-		if err := t.assign(r, a.UserID, now); err != nil {
+		if err := t.assign(r, a.UserID, true); err != nil {
 			return err
 		}
 		if err := t.system(r, a.UserID, "Intercepted by "+name, now); err != nil {
@@ -431,11 +431,12 @@ func (s *Store) Intercept(ctx context.Context, a Action) error {
 	})
 }
 
-// assign gives r to user directly (a transfer or an intercept): they hold it
-// at once, in or out of the line's queue.
-func (t *tx) assign(r *sessionRow, user string, now int64) error {
+// assign makes user the session's holder: offers end and the no-answer
+// timer stops. direct marks a transfer or an intercept: held in or out of
+// the line's queue.
+func (t *tx) assign(r *sessionRow, user string, direct bool) error {
 	old := *r
-	r.OperatorID, r.OfferedAlone, r.OfferDeadline, r.Tried, r.Direct = user, "", 0, "", true
+	r.OperatorID, r.OfferedAlone, r.OfferDeadline, r.Tried, r.Direct = user, "", 0, "", direct
 	if r.Status == dialog.StatusQueued {
 		r.Status = dialog.StatusInWork
 	}
@@ -520,7 +521,7 @@ func (s *Store) Transfer(ctx context.Context, a Action, toUser, toLine string) e
 				return apperr.New(apperr.Conflict, "%s already holds this session", name)
 			}
 			prev := r.OperatorID
-			if err := t.assign(r, toUser, now); err != nil {
+			if err := t.assign(r, toUser, true); err != nil {
 				return err
 			}
 			if err := t.system(r, a.UserID, "Transferred to "+name, now); err != nil {

@@ -317,24 +317,12 @@ func (s *Store) Take(ctx context.Context, wsID, sessionID, userID string) error 
 		case r.OperatorID != "":
 			return apperr.New(apperr.Conflict, "the session was already taken by another operator")
 		}
-		offered, err := queryStrings(t, qSessionOffered, r.ID)
+		offered, err := t.offeredToUser(&r, userID)
 		if err != nil {
 			return err
 		}
-		if !contains(offered, userID) {
-			return apperr.New(apperr.Conflict, "the session is not offered to you")
-		}
 		now := micros(s.now())
-		old := r
-		r.OperatorID, r.OfferedAlone, r.OfferDeadline, r.Tried = userID, "", 0, ""
-		r.Status = dialog.StatusInWork
-		if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
-			return err
-		}
-		if err := t.clearTimer(&r, timerNoAnswer); err != nil {
-			return err
-		}
-		if err := t.saveSession(&old, &r); err != nil {
+		if err := t.assign(&r, userID, false); err != nil {
 			return err
 		}
 		if err := t.system(&r, userID, "Taken", now); err != nil {
@@ -358,12 +346,9 @@ func (s *Store) Skip(ctx context.Context, wsID, sessionID, userID string) error 
 		if r.OperatorID != "" || !dialog.IsOpen(r.Status) {
 			return apperr.New(apperr.Conflict, "the session is no longer offered: it was taken or closed")
 		}
-		offered, err := queryStrings(t, qSessionOffered, r.ID)
+		offered, err := t.offeredToUser(&r, userID)
 		if err != nil {
 			return err
-		}
-		if !contains(offered, userID) {
-			return apperr.New(apperr.Conflict, "the session is not offered to you")
 		}
 		now := micros(s.now())
 		ops, names, err := t.loadOperators(lr, now)
@@ -411,6 +396,15 @@ func (s *Store) Skip(ctx context.Context, wsID, sessionID, userID string) error 
 		}
 		return nil
 	}), "skip")
+}
+
+// offeredToUser returns who sees the session's offer, refusing a user who does not.
+func (t *tx) offeredToUser(r *sessionRow, userID string) ([]string, error) {
+	offered, err := queryStrings(t, qSessionOffered, r.ID)
+	if err == nil && !contains(offered, userID) {
+		err = apperr.New(apperr.Conflict, "the session is not offered to you")
+	}
+	return offered, err
 }
 
 var errOnlyEligible = apperr.New(apperr.Conflict, "you are the only operator who can take this session now; take it or transfer it")

@@ -60,11 +60,7 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]workspace.Workspace, erro
 func (s *Store) SetPlan(ctx context.Context, wsID string, plan workspace.Plan) (deactivated []string, err error) {
 	err = s.inTx(ctx, func(t *tx) error {
 		deactivated = nil
-		var cur string
-		if err := t.row(qLockWorkspace, []any{wsID}, &cur); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return apperr.NotFoundf("workspace %s not found", wsID)
-			}
+		if _, err := lockWorkspacePlan(t, wsID); err != nil {
 			return err
 		}
 		if _, err := t.exec(qSetPlan, wsID, string(plan)); err != nil {
