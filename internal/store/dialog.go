@@ -15,8 +15,11 @@ import (
 )
 
 var (
-	qLockDialog = q(`SELECT d.id, d.channel_id, d.session_id, s.status, s.operator_id FROM dialogs d LEFT JOIN sessions s ON s.id = d.session_id
-		WHERE d.workspace_id = $1 AND d.id = $2{{FOR_UPDATE OF d}}`)
+	// qDialogState reads a dialog's channel and latest session without a
+	// lock: writers then lock the session's line and the session, the one
+	// lock order of the store (line, session, dialog).
+	qDialogState = q(`SELECT d.id, d.channel_id, d.session_id, s.status, s.operator_id FROM dialogs d LEFT JOIN sessions s ON s.id = d.session_id
+		WHERE d.workspace_id = $1 AND d.id = $2`)
 )
 
 // The dialog list reads one table plus the customer and the latest session.
@@ -238,7 +241,7 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 	err := s.inTx(ctx, func(t *tx) error {
 		var id, channelID string
 		var sid, status, op sql.NullString
-		err := t.row(qLockDialog, []any{wsID, dialogID}, &id, &channelID, &sid, &status, &op)
+		err := t.row(qDialogState, []any{wsID, dialogID}, &id, &channelID, &sid, &status, &op)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.NotFoundf("dialog %s not found", dialogID)
 		}
@@ -252,7 +255,10 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 		if err != nil {
 			return err
 		}
-		if r.Status == dialog.StatusClosing {
+		switch {
+		case !dialog.IsOpen(r.Status): // closed since it was read
+			return apperr.New(apperr.Conflict, "the dialog has no open session; the customer has to write first")
+		case r.Status == dialog.StatusClosing:
 			return apperr.New(apperr.Conflict, "the session is finishing; the customer's next message reopens it")
 		}
 		at := micros(m.CreatedAt)

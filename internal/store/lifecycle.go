@@ -595,7 +595,7 @@ func (s *Store) AddNote(ctx context.Context, wsID, dialogID, userID, text string
 		var sid sql.NullString
 		var id, channelID string
 		var status, op sql.NullString
-		if err := t.row(qLockDialog, []any{wsID, dialogID}, &id, &channelID, &sid, &status, &op); err != nil {
+		if err := t.row(qDialogState, []any{wsID, dialogID}, &id, &channelID, &sid, &status, &op); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return apperr.NotFoundf("dialog %s not found", dialogID)
 			}
