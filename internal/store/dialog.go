@@ -294,7 +294,7 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 		if err := t.saveSession(&r, &next); err != nil {
 			return err
 		}
-		if _, err := t.exec(qTouchDialog, dialogID, at, r.ID, next.Status, next.OperatorID, next.LineID); err != nil {
+		if _, err := t.exec(qTouchDialog, dialogID, at, r.ID, next.Status, next.OperatorID); err != nil {
 			return err
 		}
 		if took {

@@ -10,6 +10,7 @@ import (
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
+	"github.com/openlines/openlines/internal/routing"
 )
 
 // The inbound path is the hottest of the product. Every customer message of
@@ -20,20 +21,27 @@ import (
 var (
 	qFindInbound = q(`SELECT m.id, m.dialog_id, m.session_id, d.customer_id FROM messages m JOIN dialogs d ON d.id = m.dialog_id
 		WHERE m.channel_id = $1 AND m.external_id = $2`)
-	qFindCustomer   = q(`SELECT id, name FROM customers WHERE channel_id = $1 AND external_id = $2`)
+	// The customer and their dialog on the channel, in one round trip.
+	qFindCustomer = q(`SELECT c.id, c.name, d.id, d.line_id, d.session_id, d.status, d.operator_id
+		FROM customers c LEFT JOIN dialogs d ON d.channel_id = c.channel_id AND d.customer_id = c.id
+		WHERE c.channel_id = $1 AND c.external_id = $2`)
 	qInsertCustomer = q(`INSERT INTO customers (id, workspace_id, channel_id, external_id, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
 	qRenameCustomer = q(`UPDATE customers SET name = $2 WHERE id = $1`)
-	qFindDialog     = q(`SELECT id, line_id, session_id, status, operator_id FROM dialogs WHERE channel_id = $1 AND customer_id = $2`)
 	qInsertDialog   = q(`INSERT INTO dialogs (id, workspace_id, line_id, channel_id, customer_id, status, operator_id, session_id, created_at, last_message_at)
 		VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $7)`)
-	qReadSession    = q(`SELECT ` + sessionRowCols + ` FROM sessions WHERE id = $1`)
+	// A session with its line's settings, in one round trip.
+	qReadSession = q(`SELECT ` + prefixed("s.", sessionRowCols) + `, l.workspace_id, l.active, l.settings, l.updated_at
+		FROM sessions s JOIN lines l ON l.id = s.line_id WHERE s.id = $1`)
 	qOperatorServes = q(`SELECT u.active, EXISTS (SELECT 1 FROM line_queue q WHERE q.line_id = $2 AND q.user_id = $1),
 		COALESCE(p.status, 'offline'), COALESCE(p.last_seen, 0),
 		EXISTS (SELECT 1 FROM absences a WHERE a.user_id = $1 AND a.starts_at <= $3 AND a.ends_at > $3)
 		FROM users u LEFT JOIN presence p ON p.user_id = u.id WHERE u.id = $1`)
 	qInsertMessage = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
-	qTouchDialog = q(`UPDATE dialogs SET last_message_at = $2, session_id = $3, status = $4, operator_id = $5, line_id = $6 WHERE id = $1`)
+	qTouchDialog = q(`UPDATE dialogs SET last_message_at = $2, session_id = $3, status = $4, operator_id = $5 WHERE id = $1`)
+	// Setting line_id costs a foreign-key check and an index update: only
+	// when a new session of the dialog starts on another line.
+	qSetDialogLine = q(`UPDATE dialogs SET line_id = $2 WHERE id = $1`)
 )
 
 // Ingest stores a customer message idempotently on (channel, external id):
@@ -200,10 +208,11 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	at := micros(in.At)
 
 	var name string
-	newCustomer := false
-	switch err := t.row(qFindCustomer, []any{in.ChannelID, in.Customer.ExternalID}, &res.CustomerID, &name); {
+	var dialogID, dialogLine, dialogStatus, operatorID sql.NullString
+	switch err := t.row(qFindCustomer, []any{in.ChannelID, in.Customer.ExternalID}, &res.CustomerID, &name,
+		&dialogID, &dialogLine, &sessionID, &dialogStatus, &operatorID); {
 	case errors.Is(err, sql.ErrNoRows):
-		res.CustomerID, newCustomer = newID(), true
+		res.CustomerID = newID()
 		if _, err := t.exec(qInsertCustomer, res.CustomerID, in.WorkspaceID, in.ChannelID, in.Customer.ExternalID, in.Customer.Name, at); err != nil {
 			return res, err
 		}
@@ -216,17 +225,11 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	}
 
 	lineID, status := in.LineID, dialog.StatusQueued
-	var operatorID sql.NullString
-	found := false
-	if !newCustomer {
-		switch err := t.row(qFindDialog, []any{in.ChannelID, res.CustomerID}, &res.DialogID, &lineID, &sessionID, &status, &operatorID); {
-		case err == nil:
-			found = true
-		case !errors.Is(err, sql.ErrNoRows):
-			return res, err
-		}
-	}
-	if !found {
+	dialogOnLine := lineID
+	if dialogID.Valid {
+		res.DialogID, lineID, status = dialogID.String, dialogLine.String, dialogStatus.String
+		dialogOnLine = lineID
+	} else {
 		res.DialogID, lineID = newID(), in.LineID
 		if _, err := t.exec(qInsertDialog, res.DialogID, in.WorkspaceID, lineID, in.ChannelID, res.CustomerID, dialog.StatusQueued, at); err != nil {
 			return res, err
@@ -269,8 +272,13 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 		t.emit(events.Event{Type: events.SessionOpened, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID, SessionID: r.ID,
 			Status: r.Status, At: in.At})
 	}
-	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID, lineID); err != nil {
+	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID); err != nil {
 		return res, err
+	}
+	if lineID != dialogOnLine {
+		if _, err := t.exec(qSetDialogLine, res.DialogID, lineID); err != nil {
+			return res, err
+		}
 	}
 	ext := in.ExternalID
 	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
@@ -287,11 +295,7 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 // returns the session's status, operator and line afterwards.
 func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.NullString, string, error) {
 	fail := func(err error) (string, sql.NullString, string, error) { return "", sql.NullString{}, "", err }
-	r, err := scanSessionRow(t.stmt(qReadSession).QueryRowContext(t.ctx, sessionID))
-	if err != nil {
-		return fail(err)
-	}
-	lr, err := t.readLine(r.LineID)
+	r, lr, err := t.readSession(sessionID)
 	if err != nil {
 		return fail(err)
 	}
@@ -392,4 +396,23 @@ func (t *tx) operatorGone(lr lineRules, r *sessionRow, at int64) (string, error)
 		return "the operator is not available", nil
 	}
 	return "", nil
+}
+
+// readSession reads a session and its line's rules, without locks.
+func (t *tx) readSession(id string) (sessionRow, lineRules, error) {
+	var r sessionRow
+	var lr lineRules
+	var js string
+	var updated int64
+	err := t.row(qReadSession, []any{id}, &r.ID, &r.WorkspaceID, &r.DialogID, &r.LineID, &r.Status, nullable(&r.OperatorID), nullable(&r.OfferedAlone),
+		&r.Answered, &r.Pinned, &r.OffHours, &r.OpenedAt, &r.QueuedAt, nullableInt(&r.FirstResponseAt), nullableInt(&r.ClosedAt),
+		nullableInt(&r.OfferDeadline), &r.Tried, &r.Direct, &r.OffHoursSent, &r.Rated, nullable(&r.RatingToken), nullableInt(&r.RatingRequestedAt),
+		&lr.workspaceID, &lr.active, &js, &updated)
+	if err != nil {
+		return r, lr, err
+	}
+	lr.id = r.LineID
+	lr.settings, err = t.s.settings.get(lr.id, updated, js)
+	lr.rules = routing.RulesOf(lr.settings)
+	return r, lr, err
 }

@@ -36,7 +36,7 @@ var (
 	qSaveSession = q(`UPDATE sessions SET line_id = $2, status = $3, operator_id = $4, offered_alone = $5, answered = $6, pinned = $7,
 		off_hours = $8, queued_at = $9, first_response_at = $10, closed_at = $11, offer_deadline = $12, tried = $13,
 		direct = $14, off_hours_sent = $15, rated = $16, rating_token = $17, rating_requested_at = $18 WHERE id = $1`)
-	qMirrorDialog = q(`UPDATE dialogs SET status = $2, operator_id = $3, session_id = $4, line_id = $5 WHERE id = $1`)
+	qMirrorDialog = q(`UPDATE dialogs SET status = $2, operator_id = $3, session_id = $4 WHERE id = $1`)
 	qAddOpenTotal = q(`INSERT INTO operator_load (user_id, open_total) VALUES ($1, $2)
 		ON CONFLICT (user_id) DO UPDATE SET open_total = operator_load.open_total + excluded.open_total RETURNING open_total`)
 	qAddLineLoad = q(`INSERT INTO line_load (line_id, user_id, open_count, answered_count, waiting_count, closing_count) VALUES ($1, $2, $3, $4, $5, $6)
@@ -54,14 +54,34 @@ var (
 
 func scanSessionRow(sc interface{ Scan(...any) error }) (sessionRow, error) {
 	var r sessionRow
-	var op, alone sql.NullString
-	var first, closed, deadline, ratingAt sql.NullInt64
-	var token sql.NullString
-	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.DialogID, &r.LineID, &r.Status, &op, &alone, &r.Answered, &r.Pinned, &r.OffHours,
-		&r.OpenedAt, &r.QueuedAt, &first, &closed, &deadline, &r.Tried, &r.Direct, &r.OffHoursSent, &r.Rated, &token, &ratingAt)
-	r.OperatorID, r.OfferedAlone, r.RatingToken = op.String, alone.String, token.String
-	r.FirstResponseAt, r.ClosedAt, r.OfferDeadline, r.RatingRequestedAt = first.Int64, closed.Int64, deadline.Int64, ratingAt.Int64
+	err := sc.Scan(&r.ID, &r.WorkspaceID, &r.DialogID, &r.LineID, &r.Status, nullable(&r.OperatorID), nullable(&r.OfferedAlone),
+		&r.Answered, &r.Pinned, &r.OffHours, &r.OpenedAt, &r.QueuedAt, nullableInt(&r.FirstResponseAt), nullableInt(&r.ClosedAt),
+		nullableInt(&r.OfferDeadline), &r.Tried, &r.Direct, &r.OffHoursSent, &r.Rated, nullable(&r.RatingToken), nullableInt(&r.RatingRequestedAt))
 	return r, err
+}
+
+// nullable scans a NULL-able text column into a string ("" for NULL).
+func nullable(p *string) sql.Scanner { return nullString{p} }
+
+type nullString struct{ p *string }
+
+func (n nullString) Scan(v any) error {
+	var ns sql.NullString
+	err := ns.Scan(v)
+	*n.p = ns.String
+	return err
+}
+
+// nullableInt scans a NULL-able integer column into an int64 (0 for NULL).
+func nullableInt(p *int64) sql.Scanner { return nullInt64{p} }
+
+type nullInt64 struct{ p *int64 }
+
+func (n nullInt64) Scan(v any) error {
+	var ni sql.NullInt64
+	err := ni.Scan(v)
+	*n.p = ni.Int64
+	return err
 }
 
 func nullStr(s string) any {
@@ -182,8 +202,13 @@ func (t *tx) saveSession(old, r *sessionRow) error {
 			t.emit(events.Event{Type: events.Capacity, WorkspaceID: r.WorkspaceID, LineID: old.LineID})
 		}
 	}
-	if old.Status != r.Status || old.OperatorID != r.OperatorID || old.LineID != r.LineID {
-		if _, err := t.exec(qMirrorDialog, r.DialogID, r.Status, nullStr(r.OperatorID), r.ID, r.LineID); err != nil {
+	if old.Status != r.Status || old.OperatorID != r.OperatorID {
+		if _, err := t.exec(qMirrorDialog, r.DialogID, r.Status, nullStr(r.OperatorID), r.ID); err != nil {
+			return err
+		}
+	}
+	if old.LineID != r.LineID { // a transfer to another line: the dialog follows
+		if _, err := t.exec(qSetDialogLine, r.DialogID, r.LineID); err != nil {
 			return err
 		}
 	}
