@@ -1,0 +1,36 @@
+package store
+
+import "testing"
+
+// FuzzCursor: any cursor a client sends is refused cleanly or decoded; the
+// cursors the server makes round-trip.
+func FuzzCursor(f *testing.F) {
+	f.Add("", int64(0), "id")
+	f.Add("MTIzOmFiYw", int64(1700000000000000), "01a21a7c-7863-712c-96b6-09e6b845c30e")
+	f.Add("!!!", int64(-5), ":")
+	f.Fuzz(func(t *testing.T, c string, at int64, id string) {
+		decodeCursor(c)
+		if id == "" {
+			return
+		}
+		gotAt, gotID, err := decodeCursor(encodeCursor(at, id))
+		if err != nil || gotAt != at || gotID != id {
+			t.Fatalf("round trip of (%d, %q): (%d, %q, %v)", at, id, gotAt, gotID, err)
+		}
+	})
+}
+
+// FuzzRatingReply: a customer's text is a rating only when it is exactly a
+// value of the scale.
+func FuzzRatingReply(f *testing.F) {
+	for _, s := range []string{"1", " 5 ", "0", "6", "-1", "+3", "１", "3.0", "5 stars"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, scale := range []string{"like", "stars"} {
+			if v, ok := ratingReply(scale, text); ok && (scale == "like" && v > 1 || scale == "stars" && (v < 1 || v > 5)) {
+				t.Fatalf("%q read as %d on %s", text, v, scale)
+			}
+		}
+	})
+}

@@ -1,0 +1,624 @@
+// The operator inbox: dialog lists (offered to me, mine, queue, all) kept
+// live from WebSocket events, and the chat pane with the whole history, the
+// composer and the session actions.
+import { api, q } from './api.js';
+import { h, s, add, replace, debounce, avatar, modal } from './dom.js';
+import { t, fmtTime, fmtDay, fmtShort, dayKey } from './i18n.js';
+
+const OPEN = ['queued', 'in_work', 'waiting_client', 'closing'];
+const TABS = ['offered', 'mine', 'queue', 'all'];
+const TYPING_SHOW_MS = 3000;
+const TYPING_SEND_MS = 2000;
+
+// What the operator was looking at; kept across re-mounts (a language switch).
+const S = { tab: 'offered', unread: {}, preview: {}, noteMode: false, drafts: {} };
+
+export function mount(root, ctx, params) {
+  const me = ctx.me;
+  let alive = true;
+  let selected = '';
+  const data = {
+    lists: { offered: [], mine: [], queue: [], all: [] },
+    loaded: false,
+    lines: new Map(),
+    users: new Map(),
+    dialog: null,
+    messages: [],
+    msgIds: new Set(),
+    loadingMessages: false,
+    pending: [],
+  };
+  let listSeq = 0;
+  let headSeq = 0;
+  let msgSeq = 0;
+  let typingTimer = null;
+  let lastTypingSent = 0;
+  let busy = false;
+
+  const tabsEl = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('inbox.lists') });
+  const listEl = h('ul', { class: 'dialog-list', testid: 'dialog-list', 'aria-live': 'polite' });
+  const chatEl = h('section', { class: 'chat', testid: 'chat' });
+  const layout = h('div', { class: 'inbox' },
+    h('aside', { class: 'dialog-pane' }, tabsEl, listEl),
+    chatEl);
+  replace(root, layout);
+
+  // Elements of the open chat.
+  let headEl = null;
+  let msgsEl = null;
+  let typingEl = null;
+  let errorEl = null;
+  let composer = null; // {ta, noteBtn, sendBtn, hint, sync()}
+  let lastDay = '';
+
+  // --- helpers ---
+
+  const lineName = (id) => (data.lines.get(id) || {}).name || '';
+  const userName = (id) => (data.users.get(id) || {}).name || t('inbox.someone');
+  const customerName = (d) => (d.customer && d.customer.name) || t('inbox.customerN', { id: (d.customer && d.customer.external_id) || '' });
+  const isOpen = (d) => d && d.session && OPEN.includes(d.session.status);
+  const offeredToMe = (d) => isOpen(d) && d.session.status === 'queued' && (d.session.offered_to || []).includes(me.id);
+
+  function statusChip(status) {
+    return h('span', { class: ['chip', 'chip-' + status], testid: 'status-chip', dataset: { status } }, t('status.' + status));
+  }
+
+  // --- data loading ---
+
+  async function loadMeta() {
+    const [ls, us] = await Promise.all([api('GET', '/api/v1/lines'), api('GET', '/api/v1/users')]);
+    data.lines = new Map(ls.lines.map((l) => [l.id, l]));
+    data.users = new Map(us.users.map((u) => [u.id, u]));
+  }
+
+  async function loadLists() {
+    const seq = ++listSeq;
+    let r;
+    try {
+      r = await Promise.all([
+        api('GET', '/api/v1/dialogs' + q({ offered_to: me.id, limit: 200 })),
+        api('GET', '/api/v1/dialogs' + q({ operator_id: me.id, limit: 200 })),
+        api('GET', '/api/v1/dialogs' + q({ status: 'queued', limit: 200 })),
+        api('GET', '/api/v1/dialogs' + q({ limit: 100 })),
+      ]);
+    } catch (e) {
+      if (seq === listSeq && alive && e.status !== 401) ctx.toast(e.message, 'error');
+      return;
+    }
+    if (seq !== listSeq || !alive) return;
+    const [offered, mine, queued, all] = r;
+    const myLines = new Set([...data.lines.values()].filter((l) => (l.queue || []).includes(me.id)).map((l) => l.id));
+    data.lists = {
+      offered: offered.dialogs,
+      mine: mine.dialogs.filter((d) => OPEN.includes(d.status)),
+      queue: queued.dialogs.filter((d) => myLines.has(d.line_id)),
+      all: all.dialogs,
+    };
+    data.loaded = true;
+    renderTabs();
+    renderList();
+  }
+
+  async function loadHead() {
+    const id = selected;
+    if (!id) return;
+    const seq = ++headSeq;
+    try {
+      const d = await api('GET', '/api/v1/dialogs/' + encodeURIComponent(id));
+      if (seq !== headSeq || selected !== id || !alive) return;
+      data.dialog = d;
+      renderHead();
+      if (composer) composer.sync();
+    } catch (e) {
+      if (selected !== id || !alive) return;
+      if (e.status === 404) { renderMissing(); return; }
+      showError(e.message);
+    }
+  }
+
+  async function loadMessages() {
+    const id = selected;
+    if (!id) return;
+    const seq = ++msgSeq;
+    data.loadingMessages = true;
+    data.pending = [];
+    try {
+      const all = [];
+      let after = '';
+      for (;;) {
+        const r = await api('GET', '/api/v1/dialogs/' + encodeURIComponent(id) + '/messages' + q({ limit: 1000, after }));
+        all.push(...r.messages);
+        if (r.messages.length < 1000) break;
+        after = r.messages[r.messages.length - 1].id;
+      }
+      if (seq !== msgSeq || selected !== id || !alive) return;
+      const ids = new Set(all.map((m) => m.id));
+      for (const m of data.pending) if (!ids.has(m.id)) { all.push(m); ids.add(m.id); }
+      data.messages = all;
+      data.msgIds = ids;
+      data.loadingMessages = false;
+      data.pending = [];
+      renderMessages();
+      const last = [...all].reverse().find((m) => m.direction !== 'system');
+      if (last) S.preview[id] = last.text;
+    } catch (e) {
+      if (seq === msgSeq) data.loadingMessages = false;
+      if (selected === id && alive && e.status !== 404) showError(e.message);
+    }
+  }
+
+  const scheduleLists = debounce(loadLists, 50);
+  const scheduleHead = debounce(loadHead, 50);
+
+  // --- the list ---
+
+  function renderTabs() {
+    const counts = { offered: data.lists.offered.length, mine: data.lists.mine.length, queue: data.lists.queue.length };
+    replace(tabsEl, TABS.map((tab) => h('button', {
+      type: 'button', role: 'tab', class: ['tab', S.tab === tab && 'active', tab === 'offered' && counts.offered > 0 && 'tab-alert'],
+      'aria-selected': String(S.tab === tab), testid: 'tab-' + tab,
+      onclick: () => { S.tab = tab; renderTabs(); renderList(); },
+    }, h('span', { class: 'tab-label' }, t('inbox.tab.' + tab)),
+    tab in counts && data.loaded ? h('span', { class: 'tab-count', testid: 'tab-count-' + tab }, String(counts[tab])) : null)));
+    const n = counts.offered;
+    document.title = (n ? '(' + n + ') ' : '') + t('nav.inbox') + ' · OpenLines';
+  }
+
+  function renderList() {
+    const list = data.lists[S.tab] || [];
+    if (!data.loaded) {
+      replace(listEl, h('li', { class: 'list-empty' }, t('common.loading')));
+      return;
+    }
+    if (list.length === 0) {
+      replace(listEl, h('li', { class: 'list-empty', testid: 'list-empty' }, t('inbox.empty.' + S.tab)));
+      return;
+    }
+    replace(listEl, list.map(itemFor));
+  }
+
+  function itemFor(d) {
+    const name = customerName(d);
+    const offered = offeredToMe(d);
+    const unread = S.unread[d.id] || 0;
+    const op = d.operator_id && d.operator_id !== me.id ? userName(d.operator_id) : '';
+    return h('li', {
+      class: ['dialog-item', d.id === selected && 'selected', offered && 'offered', unread > 0 && 'unread'],
+      testid: 'dialog-item', dataset: { dialogId: d.id, status: d.status }, tabindex: '0', role: 'button',
+      'aria-current': d.id === selected ? 'true' : false,
+      onclick: () => openDialog(d.id),
+      onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); openDialog(d.id); } },
+    },
+    avatar(name, d.customer && d.customer.id),
+    h('div', { class: 'di-body' },
+      h('div', { class: 'di-top' },
+        h('span', { class: 'di-name', testid: 'dialog-name' }, name),
+        h('time', { class: 'di-time', datetime: d.last_message_at }, fmtShort(d.last_message_at))),
+      h('div', { class: 'di-preview', testid: 'dialog-preview' }, S.preview[d.id] || ''),
+      h('div', { class: 'di-meta' },
+        offered ? h('span', { class: 'chip chip-offer', testid: 'offer-chip' }, t('inbox.offeredToYou')) : statusChip(d.status),
+        h('span', { class: 'di-line' }, lineName(d.line_id)),
+        op ? h('span', { class: 'di-op' }, '· ' + op) : null,
+        unread > 0 ? h('span', { class: 'badge', testid: 'unread', title: t('inbox.unread') }, String(unread)) : null)));
+  }
+
+  // --- the chat ---
+
+  function openDialog(id) {
+    ctx.navigate('#/inbox/' + encodeURIComponent(id));
+  }
+
+  function select(id) {
+    if (id === selected && data.dialog) return;
+    selected = id;
+    data.dialog = null;
+    data.messages = [];
+    data.msgIds = new Set();
+    layout.classList.toggle('has-chat', !!id);
+    if (!id) { renderEmpty(); renderList(); return; }
+    delete S.unread[id];
+    renderList();
+    renderChatSkeleton();
+    loadHead();
+    loadMessages();
+  }
+
+  function renderEmpty() {
+    headEl = msgsEl = typingEl = errorEl = composer = null;
+    replace(chatEl, h('div', { class: 'chat-empty', testid: 'chat-empty' },
+      s('svg', { viewBox: '0 0 48 48', width: 56, height: 56, class: 'empty-icon', 'aria-hidden': 'true' },
+        s('path', { d: 'M8 10h32a4 4 0 0 1 4 4v16a4 4 0 0 1-4 4H20l-8 7v-7H8a4 4 0 0 1-4-4V14a4 4 0 0 1 4-4z', fill: 'none', stroke: 'currentColor', 'stroke-width': 2.5, 'stroke-linejoin': 'round' }),
+        s('path', { d: 'M14 20h20M14 26h12', stroke: 'currentColor', 'stroke-width': 2.5, 'stroke-linecap': 'round' })),
+      h('h2', {}, t('inbox.noDialog')),
+      h('p', { class: 'muted' }, t('inbox.noDialogHint'))));
+  }
+
+  function renderMissing() {
+    headEl = msgsEl = typingEl = errorEl = composer = null;
+    replace(chatEl, h('div', { class: 'chat-empty', testid: 'chat-missing' }, h('h2', {}, t('inbox.notFound'))));
+  }
+
+  function renderChatSkeleton() {
+    headEl = h('header', { class: 'chat-head', testid: 'chat-head' });
+    msgsEl = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'polite' },
+      h('div', { class: 'list-empty' }, t('common.loading')));
+    typingEl = h('div', { class: 'typing', testid: 'typing', 'aria-live': 'polite' });
+    errorEl = h('div', { class: 'chat-error', testid: 'chat-error', role: 'alert', hidden: true });
+    composer = buildComposer(selected);
+    replace(chatEl, headEl, msgsEl, typingEl, errorEl, composer.el);
+    renderHead();
+  }
+
+  function renderHead() {
+    if (!headEl) return;
+    const d = data.dialog;
+    const back = h('button', { type: 'button', class: 'icon-btn chat-back', 'aria-label': t('common.back'), onclick: () => ctx.navigate('#/inbox') }, '‹');
+    if (!d) {
+      replace(headEl, back, h('div', { class: 'chat-title' }, h('h2', {}, t('common.loading'))));
+      return;
+    }
+    const se = d.session;
+    const name = customerName(d);
+    const meta = [h('span', {}, lineName(d.line_id))];
+    if (se) meta.push(statusChip(se.status));
+    if (d.operator_id) meta.push(h('span', { class: 'muted', testid: 'chat-operator' }, t('chat.operator', { name: d.operator_id === me.id ? t('chat.you') : userName(d.operator_id) })));
+    if (se && se.pinned) meta.push(h('span', { class: 'chip chip-pin', testid: 'pinned' }, t('chat.pinned')));
+    if (se && se.off_hours) meta.push(h('span', { class: 'chip' }, t('chat.offHours')));
+    if (se && se.rating) meta.push(h('span', { class: 'chip chip-rating', testid: 'rating' }, ratingText(se.rating)));
+    replace(headEl, back,
+      avatar(name, d.customer && d.customer.id, 'lg'),
+      h('div', { class: 'chat-title' },
+        h('h2', { testid: 'chat-title' }, name),
+        h('div', { class: 'chat-meta' }, meta)),
+      h('div', { class: 'chat-actions', testid: 'chat-actions' }, actionButtons(d)));
+  }
+
+  function ratingText(r) {
+    if (r.scale === 'stars') return t('chat.ratingStars', { stars: '★'.repeat(r.value) + '☆'.repeat(5 - r.value) });
+    return r.value ? t('chat.ratingLike') : t('chat.ratingDislike');
+  }
+
+  function actionButtons(d) {
+    const se = d.session;
+    if (!se) return [];
+    const open = isOpen(d);
+    const mine = open && se.operator_id === me.id;
+    const offered = offeredToMe(d);
+    const sup = ctx.isSupervisor();
+    const heldByOther = open && se.operator_id && se.operator_id !== me.id;
+    const btn = (name, label, kind, onclick) => h('button', {
+      type: 'button', class: ['btn', 'btn-sm', kind ? 'btn-' + kind : 'btn-secondary'], testid: 'action-' + name, disabled: busy, onclick,
+    }, label);
+    const out = [];
+    if (offered) {
+      out.push(btn('take', t('action.take'), 'primary', () => act('take')));
+      out.push(btn('skip', t('action.skip'), '', () => act('skip')));
+    }
+    if (open && (mine || offered || sup)) out.push(btn('transfer', t('action.transfer'), '', openTransfer));
+    if (sup && open && !mine) {
+      if (heldByOther || se.status === 'queued') out.push(btn('intercept', t('action.intercept'), '', () => act('intercept')));
+      if (heldByOther) out.push(btn('join', t('action.join'), '', () => act('join')));
+    }
+    if (open && (mine || sup)) {
+      out.push(se.pinned
+        ? btn('unpin', t('action.unpin'), '', () => act('unpin'))
+        : btn('pin', t('action.pin'), '', () => act('pin')));
+    }
+    if (open && se.status !== 'closing' && (mine || sup)) out.push(btn('finish', t('action.finish'), 'success', () => act('finish')));
+    if (open && (mine || offered || sup)) {
+      out.push(btn('spam', t('action.spam'), 'danger-ghost', () => { if (window.confirm(t('action.spamConfirm'))) act('spam'); }));
+    }
+    if (sup) out.push(btn('vote', t('action.vote'), '', openVote));
+    return out;
+  }
+
+  async function act(name, body) {
+    const d = data.dialog;
+    if (!d || !d.session || busy) return;
+    busy = true;
+    renderHead();
+    hideError();
+    try {
+      const nd = await api('POST', '/api/v1/sessions/' + encodeURIComponent(d.session.id) + '/' + name, body);
+      if (selected === nd.id) data.dialog = nd;
+      ctx.toast(t('action.done.' + name), 'ok');
+      scheduleLists();
+    } catch (e) {
+      showError(e.message);
+    } finally {
+      busy = false;
+      renderHead();
+      if (composer) composer.sync();
+    }
+  }
+
+  function openTransfer() {
+    const d = data.dialog;
+    if (!d || !d.session) return;
+    const sid = d.session.id;
+    const input = h('input', { type: 'search', class: 'input', testid: 'transfer-search', placeholder: t('transfer.placeholder'), autocomplete: 'off', 'aria-label': t('transfer.placeholder') });
+    const results = h('div', { class: 'transfer-results', testid: 'transfer-results' });
+    const err = h('p', { class: 'form-error', testid: 'transfer-error', role: 'alert', hidden: true });
+    const m = modal(t('transfer.title'), [h('p', { class: 'muted' }, t('transfer.hint')), input, err, results], { testid: 'transfer-dialog' });
+    let seq = 0;
+    const search = debounce(async () => {
+      const my = ++seq;
+      try {
+        const r = await api('GET', '/api/v1/transfer-targets' + q({ q: input.value.trim() }));
+        if (my !== seq) return;
+        show(r);
+      } catch (e) {
+        err.textContent = e.message;
+        err.hidden = false;
+      }
+    }, 120);
+    input.addEventListener('input', search);
+    search();
+    input.focus();
+
+    function group(title, items, kind) {
+      if (!items.length) return null;
+      return h('div', { class: 'tr-group' },
+        h('h3', { class: 'tr-group-title' }, title),
+        items.map((it) => h('button', {
+          type: 'button', class: 'tr-item', testid: 'transfer-target', dataset: { kind, id: it.id },
+          onclick: () => go(kind === 'line' ? { line_id: it.id } : { user_id: it.id }, it.name),
+        },
+        kind === 'line' ? h('span', { class: 'tr-icon', 'aria-hidden': 'true' }, '≡') : avatar(it.name, it.id, 'sm'),
+        h('span', { class: 'tr-name' }, it.name),
+        it.email ? h('span', { class: 'tr-sub muted' }, it.email) : null,
+        kind === 'line' && it.id === d.line_id ? h('span', { class: 'tr-sub muted' }, t('transfer.currentLine')) : null)));
+    }
+
+    function show(r) {
+      const users = r.users.filter((u) => u.id !== me.id);
+      const gl = group(t('transfer.lines'), r.lines, 'line');
+      const gu = group(t('transfer.users'), users, 'user');
+      replace(results, gl || gu ? [gl, gu] : h('p', { class: 'muted', testid: 'transfer-none' }, t('transfer.none')));
+    }
+
+    async function go(body, name) {
+      err.hidden = true;
+      try {
+        const nd = await api('POST', '/api/v1/sessions/' + encodeURIComponent(sid) + '/transfer', body);
+        m.close();
+        if (selected === nd.id) { data.dialog = nd; renderHead(); if (composer) composer.sync(); }
+        ctx.toast(t('transfer.done', { name }), 'ok');
+        scheduleLists();
+      } catch (e) {
+        err.textContent = e.message;
+        err.hidden = false;
+      }
+    }
+  }
+
+  function openVote() {
+    const d = data.dialog;
+    if (!d || !d.session) return;
+    let score = 0;
+    const stars = h('div', { class: 'vote-stars', role: 'radiogroup', 'aria-label': t('vote.score') });
+    const paint = () => stars.querySelectorAll('button').forEach((b, i) => {
+      b.classList.toggle('on', i < score);
+      b.setAttribute('aria-checked', String(i + 1 === score));
+    });
+    for (let i = 1; i <= 5; i++) {
+      add(stars, h('button', { type: 'button', class: 'star', role: 'radio', testid: 'vote-' + i, 'aria-label': String(i), onclick: () => { score = i; paint(); } }, '★'));
+    }
+    const comment = h('textarea', { class: 'input', rows: 3, testid: 'vote-comment', placeholder: t('vote.comment') });
+    const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const submit = h('button', {
+      type: 'button', class: 'btn btn-primary', testid: 'vote-submit', onclick: async () => {
+        if (!score) { err.textContent = t('vote.pick'); err.hidden = false; return; }
+        try {
+          await api('POST', '/api/v1/sessions/' + encodeURIComponent(d.session.id) + '/vote', { score, comment: comment.value });
+          m.close();
+          ctx.toast(t('action.done.vote'), 'ok');
+        } catch (e) { err.textContent = e.message; err.hidden = false; }
+      },
+    }, t('vote.submit'));
+    const m = modal(t('vote.title'), [h('p', { class: 'muted' }, t('vote.hint')), stars, comment, err, h('div', { class: 'modal-foot' }, submit)], { testid: 'vote-dialog' });
+  }
+
+  // --- messages ---
+
+  function renderMessages() {
+    if (!msgsEl) return;
+    lastDay = '';
+    const nodes = [];
+    for (const m of data.messages) nodes.push(...messageNodes(m));
+    if (!nodes.length) nodes.push(h('div', { class: 'list-empty' }, t('chat.noMessages')));
+    replace(msgsEl, nodes);
+    msgsEl.scrollTop = msgsEl.scrollHeight;
+  }
+
+  function appendMessage(m, own) {
+    if (m.dialog_id !== selected) return;
+    if (data.loadingMessages) { data.pending.push(m); return; }
+    if (data.msgIds.has(m.id)) return;
+    data.msgIds.add(m.id);
+    data.messages.push(m);
+    if (!msgsEl) return;
+    const nearBottom = msgsEl.scrollHeight - msgsEl.scrollTop - msgsEl.clientHeight < 120;
+    const empty = msgsEl.querySelector(':scope > .list-empty');
+    if (empty) empty.remove();
+    add(msgsEl, messageNodes(m));
+    if (nearBottom || own) msgsEl.scrollTop = msgsEl.scrollHeight;
+  }
+
+  function messageNodes(m) {
+    const out = [];
+    const day = dayKey(m.created_at);
+    if (day !== lastDay) {
+      lastDay = day;
+      out.push(h('div', { class: 'msg-day' }, h('span', {}, fmtDay(m.created_at))));
+    }
+    out.push(messageEl(m));
+    return out;
+  }
+
+  function messageEl(m) {
+    const ds = { direction: m.direction, kind: m.kind, id: m.id };
+    const time = h('time', { class: 'msg-time', datetime: m.created_at, title: new Date(m.created_at).toLocaleString() }, fmtTime(m.created_at));
+    const text = h('div', { class: 'msg-text', testid: 'message-text' }, m.text);
+    if (m.kind === 'event') {
+      return h('div', { class: 'msg-event', testid: 'message', dataset: ds }, h('span', { class: 'msg-event-text' }, m.text), h('span', { class: 'msg-event-time' }, fmtTime(m.created_at)));
+    }
+    if (m.kind === 'note') {
+      return h('div', { class: 'msg msg-note', testid: 'message', dataset: ds },
+        h('div', { class: 'msg-label' }, h('strong', {}, t('chat.noteLabel')), ' · ', m.author_id ? userName(m.author_id) : ''),
+        text, time);
+    }
+    if (m.direction === 'in') {
+      const d = data.dialog;
+      return h('div', { class: 'msg msg-in', testid: 'message', dataset: ds },
+        h('div', { class: 'msg-label' }, d ? customerName(d) : t('chat.customer')), text, time);
+    }
+    let label = m.author_id ? userName(m.author_id) : t('chat.line');
+    let cls = 'msg-out';
+    if (m.kind === 'auto') { label = t('chat.autoReply'); cls = 'msg-auto'; }
+    if (m.kind === 'rating_request') { label = t('chat.ratingRequest'); cls = 'msg-auto'; }
+    return h('div', { class: ['msg', cls], testid: 'message', dataset: ds }, h('div', { class: 'msg-label' }, label), text, time);
+  }
+
+  function showTyping(text) {
+    if (!typingEl) return;
+    typingEl.textContent = text;
+    typingEl.classList.add('on');
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { if (typingEl) { typingEl.textContent = ''; typingEl.classList.remove('on'); } }, TYPING_SHOW_MS);
+  }
+
+  function showError(msg) {
+    if (!errorEl) { ctx.toast(msg, 'error'); return; }
+    errorEl.textContent = msg;
+    errorEl.hidden = false;
+  }
+
+  function hideError() {
+    if (errorEl) errorEl.hidden = true;
+  }
+
+  // --- composer ---
+
+  function buildComposer(id) {
+    const ta = h('textarea', { class: 'composer-input', testid: 'composer', rows: 2, 'aria-label': t('composer.label') });
+    ta.value = S.drafts[id] || '';
+    const noteBtn = h('button', { type: 'button', class: 'btn btn-sm note-toggle', testid: 'note-toggle' }, t('composer.note'));
+    const sendBtn = h('button', { type: 'button', class: 'btn btn-primary', testid: 'send' }, t('composer.send'));
+    const hint = h('span', { class: 'composer-hint muted' });
+    const el = h('div', { class: 'composer', testid: 'composer-box' },
+      ta,
+      h('div', { class: 'composer-bar' }, noteBtn, hint, sendBtn));
+    let sending = false;
+
+    const forcedNote = () => !isOpen(data.dialog);
+    const noteOn = () => S.noteMode || forcedNote();
+    function sync() {
+      const on = noteOn();
+      el.classList.toggle('note-mode', on);
+      noteBtn.classList.toggle('active', on);
+      noteBtn.setAttribute('aria-pressed', String(on));
+      noteBtn.disabled = forcedNote();
+      ta.placeholder = forcedNote() ? t('composer.closedPlaceholder') : on ? t('composer.notePlaceholder') : t('composer.placeholder');
+      hint.textContent = on ? t('composer.noteHint') : t('composer.enterHint');
+      sendBtn.textContent = on ? t('composer.addNote') : t('composer.send');
+    }
+    noteBtn.addEventListener('click', () => { S.noteMode = !S.noteMode; sync(); ta.focus(); });
+
+    async function send() {
+      const text = ta.value;
+      if (!text.trim() || sending) return;
+      sending = true;
+      sendBtn.disabled = true;
+      hideError();
+      const note = noteOn();
+      try {
+        const m = await api('POST', '/api/v1/dialogs/' + encodeURIComponent(id) + (note ? '/notes' : '/messages'), { text });
+        if (ta.value === text) ta.value = '';
+        S.drafts[id] = ta.value;
+        appendMessage(m, true);
+        if (!note) { S.preview[id] = m.text; scheduleHead(); scheduleLists(); }
+      } catch (e) {
+        showError(e.message);
+      } finally {
+        sending = false;
+        sendBtn.disabled = false;
+        ta.focus();
+      }
+    }
+    ta.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        send();
+      }
+    });
+    ta.addEventListener('input', () => {
+      S.drafts[id] = ta.value;
+      const now = Date.now();
+      if (!noteOn() && ta.value && now - lastTypingSent > TYPING_SEND_MS) {
+        lastTypingSent = now;
+        ctx.send({ type: 'typing', dialog_id: id });
+      }
+    });
+    sendBtn.addEventListener('click', send);
+    sync();
+    return { el, ta, sync };
+  }
+
+  // --- real time ---
+
+  const offEvent = ctx.on('event', (ev) => {
+    if (ev.type.startsWith('session.')) {
+      scheduleLists();
+      if (ev.dialog_id && ev.dialog_id === selected) scheduleHead();
+      return;
+    }
+    if (ev.type === 'message.created') {
+      const m = ev.data;
+      if (m && (m.direction === 'in' || m.direction === 'out')) S.preview[ev.dialog_id] = m.text;
+      if (ev.dialog_id === selected) {
+        if (m) appendMessage(m, false);
+        scheduleHead();
+      } else if (m && m.direction === 'in') {
+        S.unread[ev.dialog_id] = (S.unread[ev.dialog_id] || 0) + 1;
+      }
+      scheduleLists();
+      return;
+    }
+    if (ev.type === 'typing' && ev.dialog_id === selected) {
+      if (ev.reason === 'customer') showTyping(t('chat.customerTyping'));
+      else if (ev.user_ids && ev.user_ids[0] !== me.id) showTyping(t('chat.userTyping', { name: userName(ev.user_ids[0]) }));
+    }
+  });
+
+  const offResync = ctx.on('resync', async () => {
+    try { await loadMeta(); } catch (e) { /* lists still load */ }
+    loadLists();
+    if (selected) { loadHead(); loadMessages(); }
+  });
+
+  // --- start ---
+
+  renderTabs();
+  renderList();
+  renderEmpty();
+  (async () => {
+    try { await loadMeta(); } catch (e) { if (e.status !== 401) ctx.toast(e.message, 'error'); }
+    if (!alive) return;
+    await loadLists();
+    if (data.dialog) renderHead();
+  })();
+  select(params.dialog || '');
+
+  return {
+    update(p) { select(p.dialog || ''); },
+    unmount() {
+      alive = false;
+      offEvent();
+      offResync();
+      scheduleLists.cancel();
+      scheduleHead.cancel();
+      clearTimeout(typingTimer);
+    },
+  };
+}
