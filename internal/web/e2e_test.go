@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 
 	"github.com/openlines/openlines/internal/app"
 	"github.com/openlines/openlines/internal/channel"
@@ -267,6 +267,14 @@ func (e *env) open(u user.User) *page {
 func (e *env) signIn(u user.User) *page {
 	e.t.Helper()
 	p := e.open(u)
+	p.login()
+	return p
+}
+
+// login fills in and sends the sign-in form.
+func (p *page) login() {
+	p.t.Helper()
+	u := p.user
 	p.waitFor("the sign-in form", `!!document.querySelector('[data-testid=login-email]')`)
 	p.do(
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=login-email]`), u.Email),
@@ -275,7 +283,6 @@ func (e *env) signIn(u user.User) *page {
 	)
 	p.waitFor("the inbox with a live connection", `!!document.querySelector('[data-testid=tab-offered]') &&
 		document.querySelector('[data-testid=conn-state]').dataset.state === 'online'`)
-	return p
 }
 
 func (p *page) do(actions ...chromedp.Action[chromedp.Void]) {
@@ -287,9 +294,22 @@ func (p *page) do(actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// click clicks the element sel finds. When an event redraws the element
+// between finding and clicking it, it is found again: the click had not
+// been sent then.
 func (p *page) click(sel string) {
 	p.t.Helper()
-	p.do(chromedp.Click(chromedp.CSS(sel)))
+	for try := 0; ; try++ {
+		ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if try == 2 || !strings.Contains(err.Error(), "Could not find node") {
+			p.t.Fatalf("%s: click %s: %v\n%s", p.user.Name, sel, err, p.debug())
+		}
+	}
 }
 
 // fill sets an input's value as typing would (input and change events).
@@ -372,19 +392,31 @@ func (p *page) strings(js string) []string {
 	return out
 }
 
-// offered lists the dialog ids in the page's "Offered to me" list.
+// listIDs lists the dialog ids of the list the page shows.
 func (p *page) listIDs() []string {
 	return p.strings(`[...document.querySelectorAll('[data-testid=dialog-list] [data-testid=dialog-item]')].map(e => e.dataset.dialogId)`)
 }
 
-// screenshot saves the viewport as docs/screenshots/<name>.png.
+// screenshot saves the 1280×800 viewport as docs/screenshots/<name>.png.
 func (p *page) screenshot(name string) {
+	p.t.Helper()
+	p.saveScreenshot(name, chromedp.CaptureScreenshot())
+}
+
+// screenshotPage saves the whole page, 1280 wide, from the top.
+func (p *page) screenshotPage(name string) {
+	p.t.Helper()
+	p.eval(`window.scrollTo(0, 0); true`, nil)
+	p.saveScreenshot(name, chromedp.FullScreenshot(100))
+}
+
+func (p *page) saveScreenshot(name string, shot chromedp.Action[[]byte]) {
 	p.t.Helper()
 	// Blur the focus (no caret) and drop passing notifications.
 	p.eval(`document.activeElement && document.activeElement.blur(); document.querySelectorAll('.toast').forEach(t => t.remove()); true`, nil)
 	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -421,6 +453,21 @@ func (p *page) take(dialogID string) {
 	p.waitFor("the take button", `!!document.querySelector('[data-testid=action-take]')`)
 	p.click(`[data-testid=action-take]`)
 	p.waitFor("the dialog in work", `document.querySelector('[data-testid=chat-head] [data-testid=status-chip]')?.dataset.status === 'in_work'`)
+}
+
+// send types text into the composer and presses Enter as a keyboard
+// does: keydown and keyup only. (SendKeys with "\n" adds a char event that
+// inserts a line break although the page cancelled the keydown.)
+func (p *page) send(text string) {
+	p.t.Helper()
+	p.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=composer]`), text))
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13}); err != nil {
+			p.t.Fatalf("%s: press Enter: %v", p.user.Name, err)
+		}
+	}
 }
 
 // waitMessage waits until the open chat shows a message with text in the direction.
@@ -461,7 +508,7 @@ func TestEvenlyTwoOperators(t *testing.T) {
 	// Operator → customer: typed in the composer, sent with Enter.
 	op, dlg := po, mine[po]
 	reply := "Hello! Let me check that for you."
-	op.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=composer]`), reply+kb.Enter))
+	op.send(reply)
 	op.waitMessage("out", reply)
 	e.eventually("the reply in GET messages", waitLimit, func() bool {
 		for _, m := range e.messages(dlg) {
@@ -480,6 +527,10 @@ func TestEvenlyTwoOperators(t *testing.T) {
 	if dlg == boris.DialogID {
 		ext = "boris"
 	}
+	if st := e.api("POST", "/api/v1/channels/"+ch.ID+"/typing", map[string]any{"customer": map[string]string{"external_id": ext}}, nil); st != http.StatusNoContent {
+		t.Fatalf("customer typing: status %d", st)
+	}
+	op.waitFor("the customer typing", `document.querySelector('[data-testid=typing]').textContent === 'The customer is typing…'`)
 	answer := "Thank you, I will wait."
 	e.customer(ch, ext, "", ext+"2", answer)
 	op.waitMessage("in", answer)
@@ -487,7 +538,7 @@ func TestEvenlyTwoOperators(t *testing.T) {
 	// A private note, shown apart from the conversation.
 	op.click(`[data-testid=note-toggle]`)
 	note := "VIP customer: offer free express shipping."
-	op.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=composer]`), note+kb.Enter))
+	op.send(note)
 	op.waitMessage("system", note)
 	op.click(`[data-testid=note-toggle]`)
 
@@ -496,7 +547,7 @@ func TestEvenlyTwoOperators(t *testing.T) {
 	e.customer(ch, "james", "James Wilson", "j1", "Hi, I was charged twice for order 2291.")
 	e.customer(ch, "li", "Li Wei", "l1", "Is the blue jacket available in size M?")
 	po.waitFor("new offers for Olga", `document.querySelectorAll('[data-testid=dialog-list] [data-testid=dialog-item]').length >= 1`)
-	op.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=composer]`), "Your parcel is at the local post office, tracking RU-55821."+kb.Enter))
+	op.send("Your parcel is at the local post office, tracking RU-55821.")
 	op.waitMessage("out", "Your parcel is at the local post office, tracking RU-55821.")
 	op.screenshot("inbox")
 	op.click(`[data-testid=tab-mine]`)
@@ -653,7 +704,7 @@ func TestLineSettingsForms(t *testing.T) {
 	// The list.
 	pa.click(`[data-testid=nav-lines]`)
 	pa.waitFor("the lines table", `document.querySelectorAll('[data-testid=line-row]').length === 2`)
-	pa.screenshot("lines")
+	pa.screenshotPage("lines")
 
 	// Queue.
 	pa.click(`[data-testid=line-row][data-line-id="` + l.ID + `"] [data-testid=line-link]`)
@@ -675,7 +726,7 @@ func TestLineSettingsForms(t *testing.T) {
 		t.Fatalf("queue settings after save: mode %s queue %v queue_time %d limit %v/%d excludes %s",
 			got.Mode, got.Queue, got.QueueTime, got.LimitEnabled, got.Limit, got.LimitExcludes)
 	}
-	pa.screenshot("line-queue")
+	pa.screenshotPage("line-queue")
 	pa.fill(`[name=queue_time]`, "0")
 	pa.click(`[data-testid=line-form-queue] [data-testid=save]`)
 	fieldError("queue_time", serverMessage(map[string]any{"queue_time": 0}))
@@ -706,7 +757,7 @@ func TestLineSettingsForms(t *testing.T) {
 		!slices.Equal(wh.Week["mon"], wantMon) || !slices.Equal(wh.DaysOff, []string{"sun"}) || !slices.Equal(wh.Holidays, []string{"01-01", "2026-05-09"}) {
 		t.Fatalf("working hours after save: %+v", wh)
 	}
-	pa.screenshot("line-hours")
+	pa.screenshotPage("line-hours")
 	pa.fill(`[name="working_hours.timezone"]`, "Mars/Olympus")
 	pa.click(`[data-testid=line-form-hours] [data-testid=save]`)
 	fieldError("working_hours.timezone", serverMessage(map[string]any{"working_hours": map[string]any{"timezone": "Mars/Olympus"}}))
@@ -728,7 +779,7 @@ func TestLineSettingsForms(t *testing.T) {
 	if got.RatingScale != line.RatingStars || got.RatingWindow != 600 || !got.CloseOnRating || got.RatingText != "Please rate our answer from 1 to 5 stars." {
 		t.Fatalf("rating after save: scale %s window %d close_on_rating %v text %q", got.RatingScale, got.RatingWindow, got.CloseOnRating, got.RatingText)
 	}
-	pa.screenshot("line-rating")
+	pa.screenshotPage("line-rating")
 
 	// Auto-replies.
 	pa.click(`[data-testid=line-tab-autoreplies]`)
@@ -742,7 +793,7 @@ func TestLineSettingsForms(t *testing.T) {
 	if !got.NoAnswerEnabled || got.NoAnswerTime != 180 || got.WelcomeText != "Hi! This is Acme sales. How can we help?" {
 		t.Fatalf("auto-replies after save: no_answer %v/%d welcome %q", got.NoAnswerEnabled, got.NoAnswerTime, got.WelcomeText)
 	}
-	pa.screenshot("line-autoreplies")
+	pa.screenshotPage("line-autoreplies")
 
 	// Channels.
 	pa.click(`[data-testid=line-tab-channels]`)
@@ -750,7 +801,7 @@ func TestLineSettingsForms(t *testing.T) {
 	pa.fill(`[data-testid=channel-name]`, "Partner portal")
 	pa.click(`[data-testid=channel-create]`)
 	pa.waitFor("the new api channel", `[...document.querySelectorAll('[data-testid=channel-row]')].some(r => r.textContent.includes('Partner portal') && r.querySelector('[data-testid=channel-type]').textContent === 'API')`)
-	pa.screenshot("line-channels")
+	pa.screenshotPage("line-channels")
 
 	// Other.
 	pa.click(`[data-testid=line-tab-other]`)
@@ -764,7 +815,7 @@ func TestLineSettingsForms(t *testing.T) {
 		t.Fatalf("other after save: name %q operator_data %s %q", got.Name, got.OperatorData, got.OperatorDataName)
 	}
 	pa.waitFor("the new title", `document.querySelector('[data-testid=line-title]').textContent === 'Sales EU'`)
-	pa.screenshot("line-other")
+	pa.screenshotPage("line-other")
 	pa.fill(`[data-testid=delete-confirm]`, "Sales EU")
 	pa.click(`[data-testid=delete-line]`)
 	pa.waitFor("back at the list", `location.hash === '#/lines' && document.querySelectorAll('[data-testid=line-row]').length === 1`)
@@ -787,17 +838,20 @@ func TestLineSettingsForms(t *testing.T) {
 	pa.fill(`[data-testid=absence-note]`, "Summer vacation")
 	pa.click(`[data-testid=absence-add]`)
 	pa.waitFor("the absence", `document.querySelectorAll('[data-testid=absence]').length === 1`)
-	pa.screenshot("users")
+	pa.screenshotPage("users")
 	pa.click(`[data-testid=nav-workspace]`)
 	pa.waitFor("the workspace", `!!document.querySelector('[data-testid=ws-usage]')`)
-	pa.screenshot("workspace")
+	pa.screenshotPage("workspace")
 }
 
 // Switching to Russian changes the interface and persists (user.locale).
 func TestRussianPersists(t *testing.T) {
 	e := newEnv(t)
 	e.line("Support", line.ModeEvenly, []string{e.admin.ID}, nil)
-	pa := e.signIn(e.admin)
+	pa := e.open(e.admin)
+	pa.waitFor("the sign-in form", `!!document.querySelector('[data-testid=login-email]')`)
+	pa.screenshot("login")
+	pa.login()
 	texts := `[document.querySelector('[data-testid=tab-offered] .tab-label').textContent,
 		document.querySelector('[data-testid=nav-inbox]').textContent,
 		document.querySelector('[data-testid=sign-out]').textContent]`
@@ -805,7 +859,7 @@ func TestRussianPersists(t *testing.T) {
 		t.Fatalf("English interface: %q, want %q", got, want)
 	}
 	pa.click(`[data-testid=lang-ru]`)
-	ru := []string{"Предложены мне", "Диалоги", "Выйти"}
+	ru := []string{"Предложены", "Диалоги", "Выйти"}
 	pa.waitFor("the Russian interface", `JSON.stringify(`+texts+`) === `+jsq(mustJSON(ru)))
 	e.eventually("the saved locale", waitLimit, func() bool {
 		u, err := e.stack.Store.GetUser(e.ctx, e.ws.ID, e.admin.ID)
@@ -818,6 +872,16 @@ func TestRussianPersists(t *testing.T) {
 	}
 	pa.click(`[data-testid=nav-lines]`)
 	pa.waitFor("the lines page in Russian", `document.querySelector('h1')?.textContent === 'Открытые линии'`)
+
+	// The Russian inbox with a conversation, for the documentation.
+	_, ch := e.line("Продажи", line.ModeEvenly, []string{e.admin.ID}, nil)
+	d := e.customer(ch, "ru1", "Мария Соколова", "r1", "Здравствуйте! Можно оплатить заказ по счёту?")
+	pa.click(`[data-testid=nav-inbox]`)
+	pa.waitFor("the offer", `!!document.querySelector('`+itemSel(d.DialogID)+`')`)
+	pa.take(d.DialogID)
+	pa.send("Добрый день! Да, пришлём счёт на почту в течение часа.")
+	pa.waitMessage("out", "Добрый день! Да, пришлём счёт на почту в течение часа.")
+	pa.screenshot("inbox-ru")
 }
 
 func mustJSON(v any) string {

@@ -1,10 +1,28 @@
 // Package web serves the browser application: the operator inbox and the
 // administration pages, written as plain ES modules and CSS (no framework,
 // no bundler) and embedded in the binary, so `go build` is the whole build.
+//
+// The application (static/) is a single page routed by location.hash:
+// #/login, #/inbox[/dialog], #/lines, #/lines/{id}/{tab}, #/users and
+// #/workspace. app.js holds the shell, the router, the WebSocket (ws.js:
+// reconnects with backoff, and every (re)connect refetches what is shown,
+// since missed events are not replayed) and the 30 s heartbeat. Pages build
+// the DOM with document.createElement and textContent only (dom.js); no
+// string ever becomes markup, and a test refuses innerHTML and the like.
+// Every interface string is in i18n.js in English and Russian (a test checks
+// both have every key); the language is user.locale, else the browser's.
+//
+// The inbox refetches its lists (debounced) on session events, appends
+// message.created payloads to the open chat, and keeps unread counts and
+// previews on the client. Line settings save one tab at a time with PATCH;
+// every input is named by its API field path, so an error's field puts the
+// server's message next to the input.
 package web
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -19,26 +37,47 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 // Handler serves / (the application shell) and /assets/… (modules, styles).
+// Files are revalidated on every load (no-cache) against a content hash
+// (ETag), so a new binary is picked up at once and an unchanged file costs
+// a 304.
 func Handler() http.Handler {
 	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err)
+	}
+	etags := map[string]string{}
+	err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		etags[path] = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+		return nil
+	})
 	if err != nil {
 		panic(err)
 	}
 	files := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", CSP)
+		w.Header().Set("Cache-Control", "no-cache")
 		if r.URL.Path == "/" {
-			w.Header().Set("Cache-Control", "no-cache")
+			w.Header().Set("ETag", etags["index.html"])
 			http.ServeFileFS(w, r, sub, "index.html")
 			return
 		}
-		if !strings.HasPrefix(r.URL.Path, "/assets/") {
+		name, ok := strings.CutPrefix(r.URL.Path, "/assets/")
+		if !ok || etags[name] == "" || name == "index.html" {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("ETag", etags[name])
 		r2 := r.Clone(r.Context())
-		r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/assets")
+		r2.URL.Path = "/" + name
 		files.ServeHTTP(w, r2)
 	})
 }

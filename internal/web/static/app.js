@@ -97,8 +97,8 @@ function rerender() {
 
 function renderLogin() {
   document.title = t('login.title') + ' · OpenLines';
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, testid: 'login-email' });
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true, testid: 'login-password' });
+  const email = h('input', { class: 'input', type: 'email', name: 'email', autocomplete: 'username', required: true, testid: 'login-email' });
+  const password = h('input', { class: 'input', type: 'password', name: 'password', autocomplete: 'current-password', required: true, testid: 'login-password' });
   const error = h('p', { class: 'form-error', role: 'alert', testid: 'login-error', hidden: true });
   const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit', testid: 'login-submit' }, t('login.submit'));
   const form = h('form', { class: 'login-card', novalidate: true, testid: 'login-form' },

@@ -3,12 +3,13 @@
 // composer and the session actions.
 import { api, q } from './api.js';
 import { h, s, add, replace, debounce, avatar, modal } from './dom.js';
-import { t, fmtTime, fmtDay, fmtShort, dayKey } from './i18n.js';
+import { t, fmtTime, fmtDay, fmtShort, fmtDateTime, dayKey } from './i18n.js';
 
 const OPEN = ['queued', 'in_work', 'waiting_client', 'closing'];
 const TABS = ['offered', 'mine', 'queue', 'all'];
 const TYPING_SHOW_MS = 3000;
 const TYPING_SEND_MS = 2000;
+const LIST_CATCHUP_MS = 700;
 
 // What the operator was looking at; kept across re-mounts (a language switch).
 const S = { tab: 'offered', unread: {}, preview: {}, noteMode: false, drafts: {} };
@@ -34,6 +35,7 @@ export function mount(root, ctx, params) {
   let typingTimer = null;
   let lastTypingSent = 0;
   let busy = false;
+  const itemCache = new Map(); // dialog id → {sig, el} of its list item
 
   const tabsEl = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('inbox.lists') });
   const listEl = h('ul', { class: 'dialog-list', testid: 'dialog-list', 'aria-live': 'polite' });
@@ -95,8 +97,26 @@ export function mount(root, ctx, params) {
       all: all.dialogs,
     };
     data.loaded = true;
+    const shown = new Set(Object.values(data.lists).flat().map((d) => d.id));
+    for (const id of itemCache.keys()) if (!shown.has(id)) itemCache.delete(id);
     renderTabs();
     renderList();
+  }
+
+  // A message moves its dialog to the top of the lists at once; the lists
+  // are fetched again at most every LIST_CATCHUP_MS for what else it
+  // changed (statuses), so a busy workspace does not flood the server.
+  let catchup = null;
+  function bumpDialog(m) {
+    const at = Date.parse(m.created_at);
+    for (const list of Object.values(data.lists)) {
+      const d = list.find((x) => x.id === m.dialog_id);
+      if (!d) continue;
+      if (Date.parse(d.last_message_at) < at) d.last_message_at = m.created_at;
+      list.sort((a, b) => Date.parse(b.last_message_at) - Date.parse(a.last_message_at));
+    }
+    renderList();
+    if (!catchup) catchup = setTimeout(() => { catchup = null; scheduleLists(); }, LIST_CATCHUP_MS);
   }
 
   async function loadHead() {
@@ -106,9 +126,12 @@ export function mount(root, ctx, params) {
     try {
       const d = await api('GET', '/api/v1/dialogs/' + encodeURIComponent(id));
       if (seq !== headSeq || selected !== id || !alive) return;
+      const first = !data.dialog;
       data.dialog = d;
       renderHead();
       if (composer) composer.sync();
+      // Customer bubbles carry the customer's name, known now.
+      if (first && !data.loadingMessages && data.messages.length) renderMessages();
     } catch (e) {
       if (selected !== id || !alive) return;
       if (e.status === 404) { renderMissing(); return; }
@@ -174,7 +197,24 @@ export function mount(root, ctx, params) {
       replace(listEl, h('li', { class: 'list-empty', testid: 'list-empty' }, t('inbox.empty.' + S.tab)));
       return;
     }
-    replace(listEl, list.map(itemFor));
+    // Unchanged items keep their element, so a refresh that changes
+    // nothing leaves the list alone (no flicker, no lost clicks).
+    const nodes = list.map((d) => {
+      const sig = itemSig(d);
+      const c = itemCache.get(d.id);
+      if (c && c.sig === sig) return c.el;
+      const el = itemFor(d);
+      itemCache.set(d.id, { sig, el });
+      return el;
+    });
+    const cur = listEl.children;
+    if (cur.length === nodes.length && nodes.every((n, i) => cur[i] === n)) return;
+    replace(listEl, nodes);
+  }
+
+  function itemSig(d) {
+    return JSON.stringify([d.status, d.last_message_at, d.operator_id, d.line_id, d.customer, d.session && d.session.offered_to,
+      S.unread[d.id] || 0, S.preview[d.id] || '', d.id === selected, lineName(d.line_id), d.operator_id ? userName(d.operator_id) : '']);
   }
 
   function itemFor(d) {
@@ -240,6 +280,7 @@ export function mount(root, ctx, params) {
 
   function renderChatSkeleton() {
     headEl = h('header', { class: 'chat-head', testid: 'chat-head' });
+    headSig = '';
     msgsEl = h('div', { class: 'messages', testid: 'messages', role: 'log', 'aria-live': 'polite' },
       h('div', { class: 'list-empty' }, t('common.loading')));
     typingEl = h('div', { class: 'typing', testid: 'typing', 'aria-live': 'polite' });
@@ -249,9 +290,14 @@ export function mount(root, ctx, params) {
     renderHead();
   }
 
+  let headSig = '';
   function renderHead() {
     if (!headEl) return;
     const d = data.dialog;
+    // Redraw only what changed: buttons stay put under the pointer.
+    const sig = JSON.stringify([d, busy, d && lineName(d.line_id), d && d.operator_id && userName(d.operator_id)]);
+    if (sig === headSig && headEl.childElementCount) return;
+    headSig = sig;
     const back = h('button', { type: 'button', class: 'icon-btn chat-back', 'aria-label': t('common.back'), onclick: () => ctx.navigate('#/inbox') }, '‹');
     if (!d) {
       replace(headEl, back, h('div', { class: 'chat-title' }, h('h2', {}, t('common.loading'))));
@@ -458,7 +504,7 @@ export function mount(root, ctx, params) {
 
   function messageEl(m) {
     const ds = { direction: m.direction, kind: m.kind, id: m.id };
-    const time = h('time', { class: 'msg-time', datetime: m.created_at, title: new Date(m.created_at).toLocaleString() }, fmtTime(m.created_at));
+    const time = h('time', { class: 'msg-time', datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at));
     const text = h('div', { class: 'msg-text', testid: 'message-text' }, m.text);
     if (m.kind === 'event') {
       return h('div', { class: 'msg-event', testid: 'message', dataset: ds }, h('span', { class: 'msg-event-text' }, m.text), h('span', { class: 'msg-event-time' }, fmtTime(m.created_at)));
@@ -532,13 +578,15 @@ export function mount(root, ctx, params) {
       sendBtn.disabled = true;
       hideError();
       const note = noteOn();
+      // Clear at once, as chats do; a failed send puts the text back.
+      ta.value = '';
+      S.drafts[id] = '';
       try {
         const m = await api('POST', '/api/v1/dialogs/' + encodeURIComponent(id) + (note ? '/notes' : '/messages'), { text });
-        if (ta.value === text) ta.value = '';
-        S.drafts[id] = ta.value;
         appendMessage(m, true);
         if (!note) { S.preview[id] = m.text; scheduleHead(); scheduleLists(); }
       } catch (e) {
+        if (!ta.value) { ta.value = text; S.drafts[id] = text; }
         showError(e.message);
       } finally {
         sending = false;
@@ -582,7 +630,8 @@ export function mount(root, ctx, params) {
       } else if (m && m.direction === 'in') {
         S.unread[ev.dialog_id] = (S.unread[ev.dialog_id] || 0) + 1;
       }
-      scheduleLists();
+      if (m) bumpDialog(m);
+      else scheduleLists();
       return;
     }
     if (ev.type === 'typing' && ev.dialog_id === selected) {
@@ -605,8 +654,10 @@ export function mount(root, ctx, params) {
   (async () => {
     try { await loadMeta(); } catch (e) { if (e.status !== 401) ctx.toast(e.message, 'error'); }
     if (!alive) return;
-    await loadLists();
+    // Names of lines and operators are known now.
     if (data.dialog) renderHead();
+    if (msgsEl && !data.loadingMessages && data.messages.length) renderMessages();
+    await loadLists();
   })();
   select(params.dialog || '');
 
@@ -618,6 +669,7 @@ export function mount(root, ctx, params) {
       offResync();
       scheduleLists.cancel();
       scheduleHead.cancel();
+      clearTimeout(catchup);
       clearTimeout(typingTimer);
     },
   };

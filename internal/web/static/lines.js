@@ -268,7 +268,7 @@ export function mountLine(root, ctx, params) {
     const daysOff = new Set(wh.days_off || []);
     const holidays = [...(wh.holidays || [])];
 
-    const tz = input('working_hours.timezone', wh.timezone, { list: 'tz-zones', autocomplete: 'off', spellcheck: 'false', testid: 'timezone' });
+    const tz = input('working_hours.timezone', wh.timezone, { list: 'tz-zones', autocomplete: 'off', spellcheck: 'false', testid: 'timezone', class: 'input input-tz' });
     const zones = h('datalist', { id: 'tz-zones' }, ZONES.map((z) => h('option', { value: z })));
 
     const weekBox = h('div', { class: 'week', testid: 'week' });
@@ -511,7 +511,7 @@ export function mountLine(root, ctx, params) {
 
 function timeInput(name, value, onchange, label) {
   const el = h('input', {
-    class: 'input input-time', name, value, placeholder: 'HH:MM', maxlength: 5, inputmode: 'numeric',
+    class: 'input input-time', name, value, placeholder: t('hours.timePlaceholder'), maxlength: 5, inputmode: 'numeric',
     autocomplete: 'off', 'aria-label': label, testid: name.endsWith('.from') ? 'interval-from' : 'interval-to',
   });
   el.addEventListener('input', () => onchange(el.value));

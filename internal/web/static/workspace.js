@@ -62,7 +62,7 @@ export function mount(root, ctx) {
         h('span', { class: 'muted' }, limit === null ? t('ws.unlimited') : t('ws.limit', { limit: fmtNumber(limit) }))),
       h('div', { class: 'usage' },
         h('div', { class: 'usage-label' }, h('span', {}, t('ws.activeLines')), h('strong', { testid: 'ws-usage' }, usage)),
-        usageBar(used, limit)),
+        limit === null ? null : usageBar(used, limit)),
       h('table', { class: 'table table-compact plans' },
         h('thead', {}, h('tr', {}, h('th', {}, t('ws.planCol')), h('th', { class: 'right' }, t('ws.linesCol')))),
         h('tbody', {}, PLANS.map((p) => h('tr', { class: p === ws.plan && 'row-current' },
@@ -84,8 +84,8 @@ function planLimit(p) {
 // usageBar draws the share of the plan's lines in use as SVG.
 function usageBar(used, limit) {
   const w = 320;
-  const frac = limit === null ? Math.min(used / 10, 1) * 0.35 : Math.min(used / limit, 1);
-  const full = limit !== null && used >= limit;
+  const frac = Math.min(used / limit, 1);
+  const full = used >= limit;
   return s('svg', { class: 'usage-bar', viewBox: '0 0 ' + w + ' 10', preserveAspectRatio: 'none', role: 'img', 'aria-label': t('ws.activeLines'), 'data-testid': 'ws-usage-bar' },
     s('rect', { x: 0, y: 0, width: w, height: 10, rx: 5, class: 'usage-track' }),
     s('rect', { x: 0, y: 0, width: Math.max(frac * w, used > 0 ? 10 : 0), height: 10, rx: 5, class: full ? 'usage-fill usage-full' : 'usage-fill' }));
