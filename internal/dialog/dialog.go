@@ -69,7 +69,21 @@ type Dialog struct {
 	Session       *Session  `json:"session"`
 	CreatedAt     time.Time `json:"created_at"`
 	LastMessageAt time.Time `json:"last_message_at"`
+	// LastMessage is the latest message the customer or the operators wrote
+	// or were sent (not events or notes): the preview of the dialog list.
+	LastMessage *LastMessage `json:"last_message"`
 }
+
+// LastMessage is the preview of a dialog.
+type LastMessage struct {
+	Text      string    `json:"text"`
+	Direction string    `json:"direction"`
+	Kind      string    `json:"kind"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// StatusOpen is the dialog-list filter for every open status.
+const StatusOpen = "open"
 
 // Session is one handling cycle of a dialog.
 type Session struct {

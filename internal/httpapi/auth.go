@@ -109,7 +109,11 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": p.User, "workspace": ws})
+	pr, err := s.store.GetPresence(r.Context(), p.User.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": p.User, "workspace": ws, "presence": pr})
 	return nil
 }
 

@@ -488,8 +488,8 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, p principal) er
 func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal) error {
 	q := r.URL.Query()
 	f := dialog.ListFilter{LineID: q.Get("line_id"), ChannelID: q.Get("channel_id"), OperatorID: q.Get("operator_id"), OfferedTo: q.Get("offered_to"), Status: q.Get("status"), Cursor: q.Get("cursor")}
-	if f.Status != "" && !validStatus(f.Status) {
-		return apperr.FieldError("status", "%q is not one of %s", f.Status, strings.Join(dialog.Statuses, ", "))
+	if f.Status != "" && f.Status != dialog.StatusOpen && !validStatus(f.Status) {
+		return apperr.FieldError("status", "%q is not one of open, %s", f.Status, strings.Join(dialog.Statuses, ", "))
 	}
 	var err error
 	if f.From, err = timeParam(q.Get("from"), "from"); err != nil {

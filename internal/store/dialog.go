@@ -26,9 +26,12 @@ var (
 const dialogSelect = `SELECT d.id, d.workspace_id, d.line_id, d.channel_id, d.status, d.operator_id, d.created_at, d.last_message_at,
 	c.id, c.external_id, c.name,
 	s.id, s.line_id, s.status, s.operator_id, s.answered, s.pinned, s.off_hours, s.opened_at, s.first_response_at, s.closed_at,
-	rt.scale, rt.value, rt.comment, rt.created_at
+	rt.scale, rt.value, rt.comment, rt.created_at,
+	lm.text, lm.direction, lm.kind, lm.created_at
 	FROM dialogs d JOIN customers c ON c.id = d.customer_id LEFT JOIN sessions s ON s.id = d.session_id
-	LEFT JOIN ratings rt ON rt.session_id = d.session_id`
+	LEFT JOIN ratings rt ON rt.session_id = d.session_id
+	LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m WHERE m.dialog_id = d.id AND m.direction <> 'system'
+		ORDER BY m.created_at DESC, m.id DESC LIMIT 1)`
 
 func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {
 	var d dialog.Dialog
@@ -36,16 +39,20 @@ func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {
 	var created, last int64
 	var answered, pinned, offHours sql.NullBool
 	var opened, firstResp, closed, ratedAt, ratingValue sql.NullInt64
-	var scale, comment sql.NullString
+	var scale, comment, lmText, lmDir, lmKind sql.NullString
+	var lmAt sql.NullInt64
 	err := sc.Scan(&d.ID, &d.WorkspaceID, &d.LineID, &d.ChannelID, &d.Status, &op, &created, &last,
 		&d.Customer.ID, &d.Customer.ExternalID, &d.Customer.Name,
 		&sid, &sline, &sstatus, &sop, &answered, &pinned, &offHours, &opened, &firstResp, &closed,
-		&scale, &ratingValue, &comment, &ratedAt)
+		&scale, &ratingValue, &comment, &ratedAt, &lmText, &lmDir, &lmKind, &lmAt)
 	if err != nil {
 		return d, err
 	}
 	d.OperatorID = fromNullString(op)
 	d.CreatedAt, d.LastMessageAt = fromMicros(created), fromMicros(last)
+	if lmText.Valid {
+		d.LastMessage = &dialog.LastMessage{Text: lmText.String, Direction: lmDir.String, Kind: lmKind.String, CreatedAt: fromMicros(lmAt.Int64)}
+	}
 	if sid.Valid {
 		d.Session = &dialog.Session{
 			ID: sid.String, DialogID: d.ID, LineID: sline.String, Status: sstatus.String, OperatorID: fromNullString(sop), OfferedTo: []string{},
@@ -89,7 +96,9 @@ func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilte
 	if f.ChannelID != "" {
 		add("d.channel_id = $%d", f.ChannelID)
 	}
-	if f.Status != "" {
+	if f.Status == dialog.StatusOpen {
+		where.WriteString(" AND d.status NOT IN ('closed','spam')")
+	} else if f.Status != "" {
 		add("d.status = $%d", f.Status)
 	}
 	if f.OperatorID != "" {

@@ -313,6 +313,10 @@ func TestDialogListPagingAndFilters(t *testing.T) {
 		if len(p.Dialogs) != 0 {
 			t.Fatalf("in_work filter: %d", len(p.Dialogs))
 		}
+		p, _ = f.s.ListDialogs(ctx, f.ws.ID, dialog.ListFilter{Status: dialog.StatusOpen, Limit: 100})
+		if len(p.Dialogs) != 25 || p.Dialogs[0].LastMessage == nil || p.Dialogs[0].LastMessage.Text != "x" || p.Dialogs[0].LastMessage.Direction != "in" {
+			t.Fatalf("open filter / last message: %d %+v", len(p.Dialogs), p.Dialogs[0].LastMessage)
+		}
 		_, err := f.s.ListDialogs(ctx, f.ws.ID, dialog.ListFilter{Cursor: "garbage!"})
 		mustCode(t, err, apperr.Invalid)
 	})

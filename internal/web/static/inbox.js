@@ -79,7 +79,7 @@ export function mount(root, ctx, params) {
     try {
       r = await Promise.all([
         api('GET', '/api/v1/dialogs' + q({ offered_to: me.id, limit: 200 })),
-        api('GET', '/api/v1/dialogs' + q({ operator_id: me.id, limit: 200 })),
+        api('GET', '/api/v1/dialogs' + q({ operator_id: me.id, status: 'open', limit: 200 })),
         api('GET', '/api/v1/dialogs' + q({ status: 'queued', limit: 200 })),
         api('GET', '/api/v1/dialogs' + q({ limit: 100 })),
       ]);
@@ -92,7 +92,7 @@ export function mount(root, ctx, params) {
     const myLines = new Set([...data.lines.values()].filter((l) => (l.queue || []).includes(me.id)).map((l) => l.id));
     data.lists = {
       offered: offered.dialogs,
-      mine: mine.dialogs.filter((d) => OPEN.includes(d.status)),
+      mine: mine.dialogs,
       queue: queued.dialogs.filter((d) => myLines.has(d.line_id)),
       all: all.dialogs,
     };
@@ -234,7 +234,7 @@ export function mount(root, ctx, params) {
       h('div', { class: 'di-top' },
         h('span', { class: 'di-name', testid: 'dialog-name' }, name),
         h('time', { class: 'di-time', datetime: d.last_message_at }, fmtShort(d.last_message_at))),
-      h('div', { class: 'di-preview', testid: 'dialog-preview' }, S.preview[d.id] || ''),
+      h('div', { class: 'di-preview', testid: 'dialog-preview' }, S.preview[d.id] || (d.last_message && d.last_message.text) || ''),
       h('div', { class: 'di-meta' },
         offered ? h('span', { class: 'chip chip-offer', testid: 'offer-chip' }, t('inbox.offeredToYou')) : statusChip(d.status),
         h('span', { class: 'di-line' }, lineName(d.line_id)),
