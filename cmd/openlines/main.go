@@ -150,6 +150,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// planFlag validates the value of a --plan flag.
+func planFlag(v string) (workspace.Plan, error) {
+	p, err := workspace.ParsePlan(v)
+	if err != nil {
+		return "", usageErr("--plan: %q is not one of free, basic, standard, professional, enterprise", v)
+	}
+	return p, nil
+}
+
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", "./data/openlines.db", "database: a SQLite file path or a postgres:// URL")
 }
@@ -193,8 +202,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var err error
-	if cfg.Plan, err = workspace.ParsePlan(*plan); err != nil {
-		return usageErr("--plan: %q is not one of free, basic, standard, professional, enterprise", *plan)
+	if cfg.Plan, err = planFlag(*plan); err != nil {
+		return err
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return usageErr("--addr: %q is not host:port: %v", cfg.Addr, err)
@@ -316,9 +325,9 @@ func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	if strings.TrimSpace(*name) == "" {
 		return usageErr("--name: is required")
 	}
-	p, err := workspace.ParsePlan(*plan)
+	p, err := planFlag(*plan)
 	if err != nil {
-		return usageErr("--plan: %q is not one of free, basic, standard, professional, enterprise", *plan)
+		return err
 	}
 	st, err := openStore(ctx, *db)
 	if err != nil {
@@ -341,9 +350,9 @@ func workspaceSetPlan(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	p, err := workspace.ParsePlan(*plan)
+	p, err := planFlag(*plan)
 	if err != nil {
-		return usageErr("--plan: %q is not one of free, basic, standard, professional, enterprise", *plan)
+		return err
 	}
 	st, err := openStore(ctx, *db)
 	if err != nil {

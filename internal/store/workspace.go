@@ -66,16 +66,12 @@ func (s *Store) SetPlan(ctx context.Context, wsID string, plan workspace.Plan) (
 		if _, err := t.exec(qSetPlan, wsID, string(plan)); err != nil {
 			return err
 		}
-		limit := plan.LineLimit()
-		if limit == workspace.Unlimited {
-			return nil
-		}
-		ids, err := queryStrings(t, qActiveLines, wsID)
+		beyond, err := activeBeyond(t, wsID, plan.LineLimit())
 		if err != nil {
 			return err
 		}
 		now := micros(s.Now())
-		for _, id := range ids[min(limit, len(ids)):] {
+		for _, id := range beyond {
 			if _, err := t.exec(qDeactivateLine, id, now); err != nil {
 				return err
 			}
@@ -107,14 +103,21 @@ func checkLineLimit(t *tx, wsID string) error {
 	if limit == workspace.Unlimited {
 		return nil
 	}
+	beyond, err := activeBeyond(t, wsID, limit-1) // room for one more?
+	if err == nil && len(beyond) > 0 {
+		err = workspace.PlanLimitError(plan)
+	}
+	return err
+}
+
+// activeBeyond returns the workspace's active lines past the oldest limit
+// of them (none when limit is Unlimited).
+func activeBeyond(t *tx, wsID string, limit int) ([]string, error) {
+	if limit == workspace.Unlimited {
+		return nil, nil
+	}
 	ids, err := queryStrings(t, qActiveLines, wsID)
-	if err != nil {
-		return err
-	}
-	if len(ids) >= limit {
-		return workspace.PlanLimitError(plan)
-	}
-	return nil
+	return ids[min(limit, len(ids)):], err
 }
 
 func queryStrings(t *tx, q *query, args ...any) ([]string, error) {
