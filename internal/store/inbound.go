@@ -25,10 +25,13 @@ var (
 	qFindCustomer = q(`SELECT c.id, c.name, d.id, d.line_id, d.session_id, d.status, d.operator_id
 		FROM customers c LEFT JOIN dialogs d ON d.channel_id = c.channel_id AND d.customer_id = c.id
 		WHERE c.channel_id = $1 AND c.external_id = $2`)
-	qInsertCustomer = q(`INSERT INTO customers (id, workspace_id, channel_id, external_id, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
+	// New customers and dialogs may race with another writer (PostgreSQL
+	// runs several): the loser inserts nothing and reads the winner's row.
+	qInsertCustomer = q(`INSERT INTO customers (id, workspace_id, channel_id, external_id, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id`)
 	qRenameCustomer = q(`UPDATE customers SET name = $2 WHERE id = $1`)
 	qInsertDialog   = q(`INSERT INTO dialogs (id, workspace_id, line_id, channel_id, customer_id, status, operator_id, session_id, created_at, last_message_at)
-		VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $7)`)
+		VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $7) ON CONFLICT (channel_id, customer_id) DO NOTHING RETURNING id`)
 	// A session with its line's settings, in one round trip.
 	qReadSession = q(`SELECT ` + prefixed("s.", sessionRowCols) + `, l.workspace_id, l.active, l.settings, l.updated_at
 		FROM sessions s JOIN lines l ON l.id = s.line_id WHERE s.id = $1`)
@@ -174,8 +177,8 @@ func (ig *ingester) commit(batch []*ingestReq) {
 		})
 		switch {
 		case err == nil:
-		case bad >= 0 && isUniqueViolation(err) && attempt < 3:
-			continue
+		case bad >= 0 && isUniqueViolation(err) && attempt < 10:
+			continue // a race with another writer: the retry finds its row
 		case bad >= 0 && attempt < len(batch)+3:
 			failed[bad] = true
 			results[bad] = ingestRes{err: dbErr(err, "store inbound message")}
@@ -209,11 +212,17 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 
 	var name string
 	var dialogID, dialogLine, dialogStatus, operatorID sql.NullString
-	switch err := t.row(qFindCustomer, []any{in.ChannelID, in.Customer.ExternalID}, &res.CustomerID, &name,
-		&dialogID, &dialogLine, &sessionID, &dialogStatus, &operatorID); {
+	find := func() error {
+		return t.row(qFindCustomer, []any{in.ChannelID, in.Customer.ExternalID}, &res.CustomerID, &name,
+			&dialogID, &dialogLine, &sessionID, &dialogStatus, &operatorID)
+	}
+	switch err := find(); {
 	case errors.Is(err, sql.ErrNoRows):
-		res.CustomerID = newID()
-		if _, err := t.exec(qInsertCustomer, res.CustomerID, in.WorkspaceID, in.ChannelID, in.Customer.ExternalID, in.Customer.Name, at); err != nil {
+		err = t.row(qInsertCustomer, []any{newID(), in.WorkspaceID, in.ChannelID, in.Customer.ExternalID, in.Customer.Name, at}, &res.CustomerID)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = find() // another writer created the customer first
+		}
+		if err != nil {
 			return res, err
 		}
 	case err != nil:
@@ -223,18 +232,21 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 			return res, err
 		}
 	}
-
-	lineID, status := in.LineID, dialog.StatusQueued
-	dialogOnLine := lineID
-	if dialogID.Valid {
-		res.DialogID, lineID, status = dialogID.String, dialogLine.String, dialogStatus.String
-		dialogOnLine = lineID
-	} else {
-		res.DialogID, lineID = newID(), in.LineID
-		if _, err := t.exec(qInsertDialog, res.DialogID, in.WorkspaceID, lineID, in.ChannelID, res.CustomerID, dialog.StatusQueued, at); err != nil {
+	if !dialogID.Valid {
+		err := t.row(qInsertDialog, []any{newID(), in.WorkspaceID, in.LineID, in.ChannelID, res.CustomerID, dialog.StatusQueued, at}, &dialogID.String)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			err = find() // another writer created the dialog first
+		case err == nil:
+			dialogID.Valid, dialogLine, dialogStatus = true, sql.NullString{String: in.LineID, Valid: true}, sql.NullString{String: dialog.StatusQueued, Valid: true}
+		}
+		if err != nil {
 			return res, err
 		}
 	}
+	res.DialogID = dialogID.String
+	lineID, status := dialogLine.String, dialogStatus.String
+	dialogOnLine := lineID
 
 	existing := sessionID.Valid && dialog.IsOpen(status)
 	var r sessionRow
