@@ -22,6 +22,7 @@ const (
 	Unavailable  Code = "unavailable"  // a dependency (the database) cannot be reached
 	Internal     Code = "internal"     // a bug or an unexpected failure
 	Unsupported  Code = "unsupported"  // wrong media type
+	RateLimited  Code = "rate_limited" // too many attempts; try again later
 	MethodNotAll Code = "not_allowed"  // wrong HTTP method
 )
 

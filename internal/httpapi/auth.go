@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,17 +67,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ principal) erro
 	if err != nil || req.Password == "" || len(req.Password) > 1024 {
 		return wrong
 	}
+	if blocked, wait := s.logins.blocked(email); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return apperr.New(apperr.RateLimited, "too many failed sign-ins for this address; try again in %d minutes", int(wait.Minutes())+1)
+	}
 	u, err := s.store.UserByEmail(r.Context(), email)
 	if apperr.Is(err, apperr.NotFound) {
 		user.BurnPasswordCheck(req.Password)
+		s.logins.fail(email)
 		return wrong
 	}
 	if err != nil {
 		return err
 	}
 	if !user.CheckPassword(u.PasswordHash, req.Password) || !u.Active {
+		s.logins.fail(email)
 		return wrong
 	}
+	s.logins.succeed(email)
 	secret, hash, err := user.NewSecret("ols_")
 	if err != nil {
 		return err

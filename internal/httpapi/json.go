@@ -36,6 +36,8 @@ func statusOf(code apperr.Code) int {
 		return http.StatusMethodNotAllowed
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}

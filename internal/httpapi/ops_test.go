@@ -102,3 +102,20 @@ func TestOperations(t *testing.T) {
 		}
 	})
 }
+
+// Ten wrong passwords for one address block its sign-in for a while, even
+// with the right password; other addresses are not affected.
+func TestLoginThrottled(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		h := newHarness(t, engine)
+		for range 10 {
+			h.anon().do("POST", "/api/v1/auth/login", map[string]any{"email": "admin@acme.test", "password": "guess"}).wantErr(http.StatusUnauthorized, "unauthorized")
+		}
+		r := h.anon().do("POST", "/api/v1/auth/login", map[string]any{"email": "admin@acme.test", "password": testPassword}).wantErr(http.StatusTooManyRequests, "rate_limited")
+		if r.header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
+		}
+		h.user(h.ws.ID, "other@acme.test", "manager", false)
+		h.login("other@acme.test", testPassword) // not blocked
+	})
+}

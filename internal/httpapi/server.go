@@ -60,6 +60,7 @@ type Server struct {
 
 	requests *metrics.CounterVec
 	latency  *metrics.HistogramVec
+	logins   *loginGuard
 }
 
 //go:embed openapi.json
@@ -91,7 +92,7 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.NewRegistry()
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), logins: newLoginGuard(10, 15*time.Minute)}
 	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
 	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
 	s.registerDBMetrics(cfg.Metrics)
