@@ -38,8 +38,10 @@ var (
 		WHERE q.line_id = $1 ORDER BY q.position`)
 	qWaitingSessions = q(`SELECT ` + sessionRowCols + ` FROM sessions
 		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL AND offered_alone IS NULL ORDER BY queued_at, id LIMIT 256`)
+	// The all mode shows at most the 1,000 oldest waiting sessions at once
+	// (each shown to every eligible operator is a row per operator).
 	qWaitingAll = q(`SELECT ` + sessionRowCols + ` FROM sessions
-		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL ORDER BY queued_at, id`)
+		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL ORDER BY queued_at, id LIMIT 1000`)
 	qLineOffers     = q(`SELECT session_id, user_id FROM session_offers WHERE line_id = $1`)
 	qInsertOffer    = q(`INSERT INTO session_offers (session_id, user_id, line_id, offered_at) VALUES ($1, $2, $3, $4)`)
 	qDeleteOffers   = q(`DELETE FROM session_offers WHERE session_id = $1`)
