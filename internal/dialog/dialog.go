@@ -125,6 +125,9 @@ type Message struct {
 	// RatingToken, on a rating request, is what the channel uses to send the
 	// customer's answer to POST /api/v1/ratings/{token}.
 	RatingToken string `json:"rating_token,omitempty"`
+	// Event, on a timeline event, is its code and parameters (Text is its
+	// English rendering).
+	Event *Event `json:"event,omitempty"`
 }
 
 // Inbound is a customer message arriving on a channel.

@@ -315,7 +315,7 @@ func (s *Server) getLine(w http.ResponseWriter, r *http.Request, p principal) er
 }
 
 func (s *Server) createLine(w http.ResponseWriter, r *http.Request, p principal) error {
-	req := lineRequest{Settings: line.Defaults()}
+	req := lineRequest{Settings: line.DefaultsIn(callerLocale(r, p))}
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -584,4 +584,16 @@ func (s *Server) writeToDialog(w http.ResponseWriter, r *http.Request, p princip
 	}
 	writeJSON(w, http.StatusCreated, m)
 	return nil
+}
+
+// callerLocale is the caller's interface language: the one they chose, or
+// the browser's first language.
+func callerLocale(r *http.Request, p principal) string {
+	if p.User.Locale != "" {
+		return p.User.Locale
+	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "ru") {
+		return "ru"
+	}
+	return "en"
 }

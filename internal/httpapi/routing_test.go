@@ -146,3 +146,21 @@ func TestAbsencesOverHTTP(t *testing.T) {
 		other.do("POST", "/api/v1/users/"+bob.ID+"/absences", body).wantErr(http.StatusNotFound, "not_found")
 	})
 }
+
+// A line created from a Russian browser (or by a user who chose Russian)
+// greets customers in Russian.
+func TestLineDefaultsFollowTheCreatorsLanguage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		h := newHarness(t, engine)
+		ru := h.c.do("POST", "/api/v1/lines", map[string]any{"name": "Продажи"}, "Accept-Language", "ru-RU,ru;q=0.9").want(http.StatusCreated).json
+		en := h.c.do("POST", "/api/v1/lines", map[string]any{"name": "Sales"}, "Accept-Language", "en-GB").want(http.StatusCreated).json
+		if str(ru, "welcome_text") != "Здравствуйте! Оператор скоро ответит вам." || str(en, "welcome_text") != "Hello! An operator will answer you shortly." {
+			t.Fatalf("welcome texts: %q / %q", str(ru, "welcome_text"), str(en, "welcome_text"))
+		}
+		h.c.do("PATCH", "/api/v1/users/"+h.admin.ID, map[string]any{"locale": "ru"}).want(http.StatusOK)
+		chosen := h.c.do("POST", "/api/v1/lines", map[string]any{"name": "Поддержка"}, "Accept-Language", "en").want(http.StatusCreated).json
+		if str(chosen, "close_text") != "Спасибо за обращение! Диалог завершён." {
+			t.Fatalf("the user's chosen language was not used: %q", str(chosen, "close_text"))
+		}
+	})
+}

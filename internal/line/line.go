@@ -108,6 +108,23 @@ func Defaults() Settings {
 	}
 }
 
+// DefaultsIn returns the defaults with the customer-facing texts in the
+// language of locale ("ru" or else English), so that a line created by a
+// Russian-speaking administrator greets customers in Russian.
+func DefaultsIn(locale string) Settings {
+	s := Defaults()
+	if locale == "ru" {
+		s.WelcomeText = "Здравствуйте! Оператор скоро ответит вам."
+		s.NoAnswerText = "Все операторы сейчас заняты. Пожалуйста, подождите, мы ответим как можно скорее."
+		s.WorkingHours.OffHoursText = "Сейчас мы не работаем. Оставьте сообщение, и мы ответим в рабочее время."
+		s.CloseText = "Спасибо за обращение! Диалог завершён."
+		s.AutoCloseText = "Диалог закрыт, так как мы давно не получали от вас ответа. Пишите в любое время."
+		s.RatingText = "Пожалуйста, оцените наш разговор."
+		s.RatingThanksText = "Спасибо за оценку!"
+	}
+	return s
+}
+
 // Rules for the texts sent off hours and on close.
 const (
 	RuleText = "text"

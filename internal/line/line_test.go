@@ -74,3 +74,16 @@ func TestValidateNormalises(t *testing.T) {
 		t.Fatalf("not normalised: %+v", s)
 	}
 }
+
+func TestDefaultsInRussian(t *testing.T) {
+	ru, en := DefaultsIn("ru"), DefaultsIn("en")
+	if err := ru.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ru.WelcomeText == en.WelcomeText || ru.RatingText == en.RatingText || ru.WorkingHours.OffHoursText == en.WorkingHours.OffHoursText {
+		t.Fatal("Russian defaults are not Russian")
+	}
+	if en.WelcomeText != Defaults().WelcomeText || ru.QueueTime != en.QueueTime {
+		t.Fatal("DefaultsIn changed more than the texts")
+	}
+}

@@ -266,7 +266,8 @@ func TestRules(t *testing.T) {
 			ms, _ := e.s.ListMessages(ctx, e.ws.ID, did, "", 100)
 			found := false
 			for _, m := range ms {
-				found = found || (m.Direction == "system" && m.Text == "Back in the queue: the operator left the line's queue")
+				found = found || (m.Direction == "system" && m.Text == "Back in the queue: the operator left the line's queue" &&
+					m.Event != nil && m.Event.Code == "requeued" && m.Event.Params["reason"] == "operator_left_queue")
 			}
 			if !found {
 				t.Fatalf("no reason on the timeline: %+v", ms)

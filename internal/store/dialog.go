@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -196,14 +197,20 @@ func decodeCursor(c string) (int64, string, error) {
 }
 
 const messageCols = `m.id, m.dialog_id, m.session_id, m.direction, m.kind, m.author_id, m.external_id, m.text, m.created_at,
-	CASE WHEN m.kind = 'rating_request' THEN (SELECT rating_token FROM sessions s WHERE s.id = m.session_id) END`
+	CASE WHEN m.kind = 'rating_request' THEN (SELECT rating_token FROM sessions s WHERE s.id = m.session_id) END, m.meta`
 
 func scanMessage(sc interface{ Scan(...any) error }) (dialog.Message, error) {
 	var m dialog.Message
-	var sid, author, ext, token sql.NullString
+	var sid, author, ext, token, meta sql.NullString
 	var created int64
-	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &m.Kind, &author, &ext, &m.Text, &created, &token)
+	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &m.Kind, &author, &ext, &m.Text, &created, &token, &meta)
 	m.RatingToken = token.String
+	if meta.Valid && meta.String != "" {
+		var ev dialog.Event
+		if json.Unmarshal([]byte(meta.String), &ev) == nil {
+			m.Event = &ev
+		}
+	}
 	m.SessionID, m.AuthorID, m.ExternalID = fromNullString(sid), fromNullString(author), fromNullString(ext)
 	m.CreatedAt = fromMicros(created)
 	return m, err
@@ -307,7 +314,7 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 			return err
 		}
 		if took {
-			if err := t.system(&next, userID, "Taken by replying", at); err != nil {
+			if err := t.event(&next, userID, dialog.Ev("taken_by_reply"), at); err != nil {
 				return err
 			}
 			t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: wsID, LineID: r.LineID, DialogID: dialogID, SessionID: r.ID,

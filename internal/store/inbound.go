@@ -343,7 +343,7 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 			if err := t.clearTimer(&r, timerFullClose); err != nil {
 				return fail(err)
 			}
-			if err := t.system(&r, "", "Reopened: the customer wrote again", at); err != nil {
+			if err := t.event(&r, "", dialog.Ev("reopened"), at); err != nil {
 				return fail(err)
 			}
 		}
@@ -368,7 +368,7 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 			}
 		}
 		if why != "" {
-			if err := t.system(&next, "", "Back in the queue: "+why, at); err != nil {
+			if err := t.event(&next, "", dialog.Ev("requeued", "reason", why), at); err != nil {
 				return fail(err)
 			}
 			t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: wsID, LineID: next.LineID, DialogID: next.DialogID,
@@ -381,8 +381,8 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 	return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, r.LineID, nil
 }
 
-// operatorGone tells why an operator can no longer serve a session of the
-// line, or "" when they still can (SPEC §5).
+// operatorGone tells why (a reason code) an operator can no longer serve a
+// session of the line, or "" when they still can (SPEC §5).
 func (t *tx) operatorGone(lr lineRules, r *sessionRow, at int64) (string, error) {
 	var active, inQueue, absent bool
 	var status string
@@ -392,20 +392,20 @@ func (t *tx) operatorGone(lr lineRules, r *sessionRow, at int64) (string, error)
 	}
 	switch {
 	case !active:
-		return "the operator was deactivated", nil
+		return "operator_deactivated", nil
 	case r.Direct:
 		return "", nil // given to them directly: the queue and presence do not matter
 	case !inQueue:
-		return "the operator left the line's queue", nil
+		return "operator_left_queue", nil
 	}
 	if !lr.settings.CheckAvailable {
 		return "", nil
 	}
 	switch {
 	case absent:
-		return "the operator is absent", nil
+		return "operator_absent", nil
 	case status != "online" || lastSeen <= at-OnlineWindow.Microseconds():
-		return "the operator is not available", nil
+		return "operator_unavailable", nil
 	}
 	return "", nil
 }

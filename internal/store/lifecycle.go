@@ -187,7 +187,7 @@ func (t *tx) rate(r *sessionRow, st line.Settings, value int, comment string, at
 	if err := t.saveSession(&old, r); err != nil {
 		return err
 	}
-	if err := t.system(r, "", fmt.Sprintf("Rated by the customer: %s", ratingText(st.RatingScale, value)), at); err != nil {
+	if err := t.event(r, "", dialog.Ev("rated", "rating", ratingText(st.RatingScale, value), "scale", st.RatingScale, "value", strconv.Itoa(value)), at); err != nil {
 		return err
 	}
 	if strings.TrimSpace(st.RatingThanksText) != "" {
@@ -283,7 +283,7 @@ func (t *tx) runLifecycleTimers(now int64) (int, error) {
 						return n, err
 					}
 				}
-				if err := t.system(&r, "", "Closed automatically: the customer did not answer", at); err != nil {
+				if err := t.event(&r, "", dialog.Ev("auto_closed"), at); err != nil {
 					return n, err
 				}
 				if err := t.closeSession(&r, dialog.StatusClosed, at); err != nil {
@@ -296,7 +296,7 @@ func (t *tx) runLifecycleTimers(now int64) (int, error) {
 				if err := t.closeSession(&r, dialog.StatusClosed, at); err != nil {
 					return n, err
 				}
-				if err := t.system(&r, "", "Closed", at); err != nil {
+				if err := t.event(&r, "", dialog.Ev("closed"), at); err != nil {
 					return n, err
 				}
 				t.emitChanged(&r, "closed")
@@ -351,7 +351,7 @@ func (s *Store) Finish(ctx context.Context, a Action) error {
 		if err := mayHandle(a, r, "finish"); err != nil {
 			return err
 		}
-		if err := t.system(r, a.UserID, "Finished", now); err != nil {
+		if err := t.event(r, a.UserID, dialog.Ev("finished"), now); err != nil {
 			return err
 		}
 		if err := t.finish(r, lr.settings, a.UserID, now); err != nil {
@@ -368,7 +368,7 @@ func (s *Store) Spam(ctx context.Context, a Action) error {
 		if r.OperatorID != "" && r.OperatorID != a.UserID && !a.Privileged {
 			return apperr.New(apperr.Conflict, "only the operator holding the session may mark it as spam")
 		}
-		if err := t.system(r, a.UserID, "Marked as spam", now); err != nil {
+		if err := t.event(r, a.UserID, dialog.Ev("spam"), now); err != nil {
 			return err
 		}
 		if err := t.closeSession(r, dialog.StatusSpam, now); err != nil {
@@ -397,7 +397,7 @@ func (s *Store) Pin(ctx context.Context, a Action, pinned bool) error {
 		if !pinned {
 			text = "Unpinned"
 		}
-		if err := t.system(r, a.UserID, text, now); err != nil {
+		if err := t.event(r, a.UserID, dialog.Ev(strings.ToLower(text)), now); err != nil {
 			return err
 		}
 		t.emitChanged(r, strings.ToLower(text))
@@ -422,7 +422,7 @@ func (s *Store) Intercept(ctx context.Context, a Action) error {
 		if err := t.assign(r, a.UserID, true); err != nil {
 			return err
 		}
-		if err := t.system(r, a.UserID, "Intercepted by "+name, now); err != nil {
+		if err := t.event(r, a.UserID, dialog.Ev("intercepted", "name", name), now); err != nil {
 			return err
 		}
 		t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
@@ -481,7 +481,7 @@ func (s *Store) Join(ctx context.Context, a Action) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // joined before
 		}
-		if err := t.system(r, a.UserID, name+" joined", now); err != nil {
+		if err := t.event(r, a.UserID, dialog.Ev("joined", "name", name), now); err != nil {
 			return err
 		}
 		t.emitChanged(r, "joined")
@@ -524,7 +524,7 @@ func (s *Store) Transfer(ctx context.Context, a Action, toUser, toLine string) e
 			if err := t.assign(r, toUser, true); err != nil {
 				return err
 			}
-			if err := t.system(r, a.UserID, "Transferred to "+name, now); err != nil {
+			if err := t.event(r, a.UserID, dialog.Ev("transferred_user", "name", name), now); err != nil {
 				return err
 			}
 			t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
@@ -555,7 +555,7 @@ func (s *Store) Transfer(ctx context.Context, a Action, toUser, toLine string) e
 		if err := t.saveSession(&old, r); err != nil {
 			return err
 		}
-		if err := t.system(r, a.UserID, "Transferred to the line "+name, now); err != nil {
+		if err := t.event(r, a.UserID, dialog.Ev("transferred_line", "name", name), now); err != nil {
 			return err
 		}
 		t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: toLine, DialogID: r.DialogID,
@@ -584,7 +584,7 @@ func (s *Store) Vote(ctx context.Context, a Action, score int, comment string) e
 		if _, err := t.exec(qUpsertVote, r.ID, a.UserID, a.WorkspaceID, score, comment, now); err != nil {
 			return err
 		}
-		return t.system(&r, a.UserID, fmt.Sprintf("Supervisor vote: %d of 5", score), now)
+		return t.event(&r, a.UserID, dialog.Ev("vote", "score", strconv.Itoa(score)), now)
 	}), "vote")
 }
 
@@ -602,7 +602,7 @@ func (s *Store) AddNote(ctx context.Context, wsID, dialogID, userID, text string
 			return err
 		}
 		m.SessionID = fromNullString(sid)
-		if _, err := t.exec(qInsertAt, m.ID, dialogID, sid, userID, text, micros(m.CreatedAt), dialog.System, dialog.KindNote); err != nil {
+		if _, err := t.exec(qInsertAt, m.ID, dialogID, sid, userID, text, micros(m.CreatedAt), dialog.System, dialog.KindNote, nil); err != nil {
 			return err
 		}
 		t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: wsID, DialogID: dialogID, SessionID: sid.String, MessageID: m.ID, Reason: "note", Data: &m})

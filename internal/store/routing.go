@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -235,7 +234,7 @@ func (t *tx) offerTo(lr lineRules, old, r *sessionRow, op *routing.Operator, nam
 	if _, err := t.exec(qLastOffered, r.LineID, op.ID, seq); err != nil {
 		return err
 	}
-	if err := t.system(r, "", fmt.Sprintf("Offered to %s (%s)", name, why), at); err != nil {
+	if err := t.event(r, "", dialog.Ev("offered", "name", name, "reason", why), at); err != nil {
 		return err
 	}
 	t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
@@ -294,7 +293,7 @@ func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string,
 			continue
 		}
 		offers += len(added)
-		if err := t.system(r, "", "Offered to "+who+" (all mode)", now); err != nil {
+		if err := t.event(r, "", dialog.Ev("offered_all", "names", who), now); err != nil {
 			return offers, err
 		}
 		t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
@@ -327,7 +326,7 @@ func (s *Store) Take(ctx context.Context, wsID, sessionID, userID string) error 
 		if err := t.assign(&r, userID, false); err != nil {
 			return err
 		}
-		if err := t.system(&r, userID, "Taken", now); err != nil {
+		if err := t.event(&r, userID, dialog.Ev("taken"), now); err != nil {
 			return err
 		}
 		users := append([]string{userID}, without(offered, userID)...)
@@ -379,14 +378,14 @@ func (s *Store) Skip(ctx context.Context, wsID, sessionID, userID string) error 
 			if err := t.saveSession(&old, &r); err != nil {
 				return err
 			}
-			if err := t.system(&r, userID, "Skipped", now); err != nil {
+			if err := t.event(&r, userID, dialog.Ev("skipped"), now); err != nil {
 				return err
 			}
 			t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
 				SessionID: r.ID, UserIDs: []string{userID}, Reason: "skipped"})
 			return nil
 		}
-		if err := t.system(&r, userID, "Skipped", now); err != nil {
+		if err := t.event(&r, userID, dialog.Ev("skipped"), now); err != nil {
 			return err
 		}
 		moved, err := t.moveOffer(lr, &r, ops, names, userID, now, now, "skipped")
@@ -450,7 +449,7 @@ func (t *tx) requeue(r *sessionRow, at int64, why string) error {
 	if err := t.saveSession(&old, r); err != nil {
 		return err
 	}
-	if err := t.system(r, "", "Back in the queue: "+why, at); err != nil {
+	if err := t.event(r, "", dialog.Ev("requeued", "reason", why), at); err != nil {
 		return err
 	}
 	t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
@@ -512,7 +511,7 @@ func (s *Store) runDueBatch(ctx context.Context) (int, error) {
 				return err
 			}
 			from := r.OfferedAlone
-			moved, err := t.moveOffer(lr, &r, ops, names, from, at, at, "queue time passed")
+			moved, err := t.moveOffer(lr, &r, ops, names, from, at, at, "queue_time")
 			if err != nil {
 				return err
 			}
@@ -526,13 +525,13 @@ func (s *Store) runDueBatch(ctx context.Context) (int, error) {
 				if ops[j].ID == from && lr.rules.Eligible(&ops[j]) {
 					stillOK = true
 					old := r // re-offer: same operator, new deadline
-					if err := t.offerTo(lr, &old, &r, &ops[j], names[j], true, at, lastOffer(ops, at)+1, "queue time passed, nobody else"); err != nil {
+					if err := t.offerTo(lr, &old, &r, &ops[j], names[j], true, at, lastOffer(ops, at)+1, "queue_time_again"); err != nil {
 						return err
 					}
 				}
 			}
 			if !stillOK {
-				if err := t.requeue(&r, at, "queue time passed and nobody is available"); err != nil {
+				if err := t.requeue(&r, at, "nobody_available"); err != nil {
 					return err
 				}
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -48,8 +49,8 @@ var (
 		waiting_count = waiting_count - $5, closing_count = closing_count - $6 WHERE line_id = $1 AND user_id = $2`)
 	// qInsertAt writes a timeline entry of the dialog with the given
 	// direction and kind: events, notes and auto-replies.
-	qInsertAt = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at, kind)
-		SELECT $1, workspace_id, id, $3, channel_id, $7, $4, NULL, $5, $6, $8 FROM dialogs WHERE id = $2`)
+	qInsertAt = q(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at, kind, meta)
+		SELECT $1, workspace_id, id, $3, channel_id, $7, $4, NULL, $5, $6, $8, $9 FROM dialogs WHERE id = $2`)
 )
 
 func scanSessionRow(sc interface{ Scan(...any) error }) (sessionRow, error) {
@@ -241,9 +242,14 @@ func (t *tx) lockSession(wsID, id string) (sessionRow, lineRules, error) {
 	}
 }
 
-// system records an event on the dialog's timeline, by author (or nobody).
-func (t *tx) system(r *sessionRow, author, text string, at int64) error {
-	_, err := t.exec(qInsertAt, newID(), r.DialogID, r.ID, nullStr(author), text, at, dialog.System, dialog.KindEvent)
+// event records an event on the dialog's timeline, by author (or nobody):
+// its English text, and its code and parameters for other languages.
+func (t *tx) event(r *sessionRow, author string, ev dialog.Event, at int64) error {
+	meta, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(qInsertAt, newID(), r.DialogID, r.ID, nullStr(author), ev.Text(), at, dialog.System, dialog.KindEvent, string(meta))
 	return err
 }
 
@@ -251,7 +257,7 @@ func (t *tx) system(r *sessionRow, author, text string, at int64) error {
 // off-hours, close, rating request, thanks): an outgoing message without author.
 func (t *tx) autoReply(r *sessionRow, kind, text string, at int64) error {
 	id := newID()
-	if _, err := t.exec(qInsertAt, id, r.DialogID, r.ID, nil, text, at, dialog.Out, kind); err != nil {
+	if _, err := t.exec(qInsertAt, id, r.DialogID, r.ID, nil, text, at, dialog.Out, kind, nil); err != nil {
 		return err
 	}
 	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,

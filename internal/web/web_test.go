@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/web"
 )
 
@@ -171,6 +172,26 @@ func TestEveryStringInBothLanguages(t *testing.T) {
 			if !slices.Contains(en, m[1]) {
 				t.Errorf("%s: %q has no string", name, m[1])
 			}
+		}
+	}
+}
+
+// Every timeline event and reason the server writes has a translation in
+// both languages of the interface.
+func TestEventTranslations(t *testing.T) {
+	b, err := os.ReadFile("static/i18n.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	for _, c := range dialog.EventCodes() {
+		if n := strings.Count(src, "'event."+c+"':"); n != 2 {
+			t.Errorf("event %s is translated %d times, want 2 (en, ru)", c, n)
+		}
+	}
+	for _, c := range dialog.ReasonCodes() {
+		if n := strings.Count(src, "'reason."+c+"':"); n != 2 {
+			t.Errorf("reason %s is translated %d times, want 2 (en, ru)", c, n)
 		}
 	}
 }

@@ -507,7 +507,7 @@ export function mount(root, ctx, params) {
     const time = h('time', { class: 'msg-time', datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at));
     const text = h('div', { class: 'msg-text', testid: 'message-text' }, m.text);
     if (m.kind === 'event') {
-      return h('div', { class: 'msg-event', testid: 'message', dataset: ds }, h('span', { class: 'msg-event-text' }, m.text), h('span', { class: 'msg-event-time' }, fmtTime(m.created_at)));
+      return h('div', { class: 'msg-event', testid: 'message', dataset: ds }, h('span', { class: 'msg-event-text' }, eventText(m)), h('span', { class: 'msg-event-time' }, fmtTime(m.created_at)));
     }
     if (m.kind === 'note') {
       return h('div', { class: 'msg msg-note', testid: 'message', dataset: ds },
@@ -673,4 +673,17 @@ export function mount(root, ctx, params) {
       clearTimeout(typingTimer);
     },
   };
+}
+
+// eventText shows a timeline event in the user's language from its code and
+// parameters; an event this screen does not know keeps the server's text.
+function eventText(m) {
+  const ev = m.event;
+  if (!ev || t('event.' + ev.code) === 'event.' + ev.code) return m.text;
+  const p = Object.assign({}, ev.params || {});
+  if (p.reason) p.reason = t('reason.' + p.reason);
+  if (ev.code === 'rated') {
+    p.rating = p.scale === 'stars' ? t('event.rating.stars', { value: p.value }) : t(p.value === '1' ? 'event.rating.like' : 'event.rating.dislike');
+  }
+  return t('event.' + ev.code, p);
 }
