@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	pngpkg "image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -397,7 +398,8 @@ func (p *page) listIDs() []string {
 	return p.strings(`[...document.querySelectorAll('[data-testid=dialog-list] [data-testid=dialog-item]')].map(e => e.dataset.dialogId)`)
 }
 
-// screenshot saves the 1280×800 viewport as docs/screenshots/<name>.png.
+// screenshot saves the 1280×800 viewport as <name>.png (in docs/screenshots
+// with OPENLINES_SCREENSHOTS=1).
 func (p *page) screenshot(name string) {
 	p.t.Helper()
 	p.saveScreenshot(name, chromedp.CaptureScreenshot())
@@ -420,7 +422,15 @@ func (p *page) saveScreenshot(name string, shot chromedp.Action[[]byte]) {
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if _, err := pngpkg.DecodeConfig(bytes.NewReader(png)); err != nil {
+		p.t.Fatalf("screenshot %s is not a PNG: %v", name, err)
+	}
+	// The pictures in docs/ are refreshed on request, so that an ordinary
+	// test run leaves the tree clean: OPENLINES_SCREENSHOTS=1 go test ./internal/web/
+	dir := p.t.TempDir()
+	if os.Getenv("OPENLINES_SCREENSHOTS") == "1" {
+		dir = filepath.Join("..", "..", "docs", "screenshots")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		p.t.Fatal(err)
 	}
