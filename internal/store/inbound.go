@@ -272,6 +272,11 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	if _, err := t.exec(qInsertMessage, res.MessageID, in.WorkspaceID, res.DialogID, res.SessionID, in.ChannelID, dialog.In, nil, in.ExternalID, in.Text, at); err != nil {
 		return res, err
 	}
+	// Screens get the customer's message before what it causes (auto-replies).
+	ext := in.ExternalID
+	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
+		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
+			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}})
 	if existing {
 		var err error
 		if status, operatorID, lineID, err = t.customerWrote(in.WorkspaceID, sessionID.String, in.Text, at); err != nil {
@@ -292,10 +297,6 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 			return res, err
 		}
 	}
-	ext := in.ExternalID
-	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
-		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
-			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}})
 	return res, nil
 }
 
