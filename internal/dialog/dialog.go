@@ -69,8 +69,8 @@ type Dialog struct {
 	Session       *Session  `json:"session"`
 	CreatedAt     time.Time `json:"created_at"`
 	LastMessageAt time.Time `json:"last_message_at"`
-	// LastMessage is the latest message the customer or the operators wrote
-	// or were sent (not events or notes): the preview of the dialog list.
+	// LastMessage is the latest message the customer or an operator wrote
+	// (not auto-replies, events or notes): the preview of the dialog list.
 	LastMessage *LastMessage `json:"last_message"`
 }
 

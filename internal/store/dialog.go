@@ -31,7 +31,7 @@ const dialogSelect = `SELECT d.id, d.workspace_id, d.line_id, d.channel_id, d.st
 	lm.text, lm.direction, lm.kind, lm.created_at
 	FROM dialogs d JOIN customers c ON c.id = d.customer_id LEFT JOIN sessions s ON s.id = d.session_id
 	LEFT JOIN ratings rt ON rt.session_id = d.session_id
-	LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m WHERE m.dialog_id = d.id AND m.direction <> 'system'
+	LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m WHERE m.dialog_id = d.id AND m.kind = 'text'
 		ORDER BY m.created_at DESC, m.id DESC LIMIT 1)`
 
 func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {

@@ -162,7 +162,7 @@ export function mount(root, ctx, params) {
       data.loadingMessages = false;
       data.pending = [];
       renderMessages();
-      const last = [...all].reverse().find((m) => m.direction !== 'system');
+      const last = [...all].reverse().find((m) => m.kind === 'text');
       if (last) S.preview[id] = last.text;
     } catch (e) {
       if (seq === msgSeq) data.loadingMessages = false;
@@ -623,7 +623,7 @@ export function mount(root, ctx, params) {
     }
     if (ev.type === 'message.created') {
       const m = ev.data;
-      if (m && (m.direction === 'in' || m.direction === 'out')) S.preview[ev.dialog_id] = m.text;
+      if (m && m.kind === 'text') S.preview[ev.dialog_id] = m.text; // auto-replies do not replace the preview
       if (ev.dialog_id === selected) {
         if (m) appendMessage(m, false);
         scheduleHead();
