@@ -253,6 +253,21 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// openWorkspace opens the store and finds the workspace named by id, or
+// the only one. The caller closes the store.
+func openWorkspace(ctx context.Context, dsn, id string) (*store.Store, workspace.Workspace, error) {
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return nil, workspace.Workspace{}, err
+	}
+	ws, err := pickWorkspace(ctx, st, id)
+	if err != nil {
+		st.Close()
+		return nil, ws, err
+	}
+	return st, ws, nil
+}
+
 // pickWorkspace returns the workspace named by id, or the only one.
 func pickWorkspace(ctx context.Context, st *store.Store, id string) (workspace.Workspace, error) {
 	if id != "" {
@@ -297,15 +312,11 @@ func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if u.PasswordHash, err = user.HashPassword(*password); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *db)
+	st, ws, err := openWorkspace(ctx, *db, *wsID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsID)
-	if err != nil {
-		return err
-	}
 	u.WorkspaceID = ws.ID
 	if u, err = st.CreateUser(ctx, u); err != nil {
 		return err
@@ -354,15 +365,11 @@ func workspaceSetPlan(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *db)
+	st, ws, err := openWorkspace(ctx, *db, *wsID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ws, err := pickWorkspace(ctx, st, *wsID)
-	if err != nil {
-		return err
-	}
 	off, err := st.SetPlan(ctx, ws.ID, p)
 	if err != nil {
 		return err

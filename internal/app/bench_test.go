@@ -1,30 +1,17 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
-	"github.com/openlines/openlines/internal/app"
-	"github.com/openlines/openlines/internal/channel"
 	"github.com/openlines/openlines/internal/events"
-	"github.com/openlines/openlines/internal/line"
-	"github.com/openlines/openlines/internal/user"
-	"github.com/openlines/openlines/internal/workspace"
 )
 
 // BenchmarkRealtimeDelivery: customers write 1,000 messages a second over
@@ -35,32 +22,8 @@ import (
 //	go test -run '^$' -bench RealtimeDelivery -benchtime 5000x ./internal/app/
 func BenchmarkRealtimeDelivery(b *testing.B) {
 	ctx := context.Background()
-	stack, err := app.Start(ctx, filepath.Join(b.TempDir(), "bench.db"), app.StackOptions{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(stack.Handler)
-	defer stack.Close()
-	defer srv.Close()
-	s := stack.Store
-	ws, _ := s.CreateWorkspace(ctx, "Bench", workspace.Enterprise)
-	hash, _ := user.HashPassword("bench-password")
-	admin, _ := s.CreateUser(ctx, user.User{WorkspaceID: ws.ID, Email: "admin@bench.io", Name: "Admin", Role: user.Administrator, Active: true, PasswordHash: hash})
-	st := line.Defaults()
-	st.WelcomeEnabled = false
-	ln, _ := s.CreateLine(ctx, ws.ID, "Support", st)
-	ch, _ := s.CreateChannel(ctx, channel.Channel{WorkspaceID: ws.ID, LineID: ln.ID, Type: channel.TypeAPI, Name: "api"})
-	secret, tokenHash, _ := user.NewSecret("olt_")
-	s.CreateAPIToken(ctx, admin, "bench", tokenHash)
-
-	// The operator signs in and opens the screen's WebSocket.
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	body, _ := json.Marshal(map[string]string{"email": "admin@bench.io", "password": "bench-password"})
-	if res, err := hc.Post(srv.URL+"/api/v1/auth/login", "application/json", bytes.NewReader(body)); err != nil || res.StatusCode != 200 {
-		b.Fatalf("login: %v %v", res, err)
-	}
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/api/v1/ws", &websocket.DialOptions{HTTPClient: hc})
+	f := newFixture(b, false)
+	conn, _, err := websocket.Dial(ctx, f.wsURL(), &websocket.DialOptions{HTTPClient: f.login(b)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,14 +62,7 @@ func BenchmarkRealtimeDelivery(b *testing.B) {
 		ackMu.Lock()
 		sent[fmt.Sprint("m", i)] = time.Now()
 		ackMu.Unlock()
-		body, _ := json.Marshal(map[string]any{
-			"customer": map[string]string{"external_id": fmt.Sprint("c", i%100)},
-			"message":  map[string]string{"external_id": fmt.Sprint("m", i), "text": "Where is my order?"},
-		})
-		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/channels/"+ch.ID+"/messages", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+secret)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
+		res, err := f.inbound(fmt.Sprint("c", i%100), fmt.Sprint("m", i), "Where is my order?")
 		if err != nil {
 			b.Error(err)
 			return

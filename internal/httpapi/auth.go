@@ -150,11 +150,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p principal
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p principal) error {
 	ts, err := s.store.ListAPITokens(r.Context(), p.ws(), p.User.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
-	return nil
+	return writeList(w, "tokens", ts, err)
 }
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, p principal) error {

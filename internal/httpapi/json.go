@@ -83,6 +83,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
+// writeList answers {key: items}, or returns err.
+func writeList[T any](w http.ResponseWriter, key string, items []T, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: items})
+	return nil
+}
+
 // readBody reads a JSON request body within the size limit and checks that
 // it is JSON of valid UTF-8.
 func readBody(r *http.Request) ([]byte, error) {

@@ -141,11 +141,7 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, p principal) 
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p principal) error {
 	us, err := s.store.ListUsers(r.Context(), p.ws())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": us})
-	return nil
+	return writeList(w, "users", us, err)
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -298,11 +294,7 @@ type lineRequest struct {
 
 func (s *Server) listLines(w http.ResponseWriter, r *http.Request, p principal) error {
 	ls, err := s.store.ListLines(r.Context(), p.ws())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"lines": ls})
-	return nil
+	return writeList(w, "lines", ls, err)
 }
 
 func (s *Server) getLine(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -400,11 +392,7 @@ func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, p principal)
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p principal) error {
 	cs, err := s.store.ListChannels(r.Context(), p.ws(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"channels": cs})
-	return nil
+	return writeList(w, "channels", cs, err)
 }
 
 func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -555,11 +543,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p principa
 		return err
 	}
 	ms, err := s.store.ListMessages(r.Context(), p.ws(), r.PathValue("id"), r.URL.Query().Get("after"), limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": ms})
-	return nil
+	return writeList(w, "messages", ms, err)
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, p principal) error {

@@ -107,11 +107,7 @@ func mayManageAbsences(p principal, userID string) error {
 
 func (s *Server) listAbsences(w http.ResponseWriter, r *http.Request, p principal) error {
 	as, err := s.store.ListAbsences(r.Context(), p.ws(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"absences": as})
-	return nil
+	return writeList(w, "absences", as, err)
 }
 
 func (s *Server) createAbsence(w http.ResponseWriter, r *http.Request, p principal) error {
