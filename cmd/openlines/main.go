@@ -188,7 +188,7 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	cfg := app.Config{Version: version}
-	fs.StringVar(&cfg.DB, "db", "./data/openlines.db", "database: a SQLite file path or a postgres:// URL")
+	db := dbFlag(fs)
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address host:port")
 	plan := fs.String("plan", string(workspace.Enterprise), "plan of the workspace created on first start")
 	fs.StringVar(&cfg.AdminEmail, "admin-email", "", "e-mail of the administrator created on first start (default admin@localhost)")
@@ -201,6 +201,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	cfg.DB = *db
 	var err error
 	if cfg.Plan, err = planFlag(*plan); err != nil {
 		return err
