@@ -92,6 +92,7 @@ type Stack struct {
 	Engine  *routing.Engine
 	Hub     *realtime.Hub
 	Handler http.Handler
+	API     *httpapi.Server
 	stop    func()
 }
 
@@ -126,7 +127,7 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	go func() { engine.Run(engineCtx); close(engineDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
 		Hub: hub, Publish: bus.Publish, Web: web.Handler()})
-	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), stop: func() {
+	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, stop: func() {
 		hub.Close()
 		stopEngine()
 		<-engineDone // before the store closes
@@ -177,13 +178,16 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + displayAddr(ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// Bootstrap before serving: nothing, not even /healthz, answers before
+	// the first administrator exists. The port is already bound, so early
+	// clients wait in the listen backlog instead of being refused.
 	banner, err := ready(ctx, stack, url)
 	if err != nil {
-		srv.Close()
+		ln.Close()
 		return err
 	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(out, "OpenLines %s (%s database) is running at %s\n%s", cfg.Version, stack.Store.Engine(), url, banner)
 	log.Info("serving", "url", url, "database", stack.Store.Engine())
 	select {
@@ -192,6 +196,7 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining requests")
+	stack.API.Drain() // /readyz answers 503 from now on; new API requests get 503 with Retry-After
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	// WebSockets are hijacked: Shutdown does not wait for them; the hub

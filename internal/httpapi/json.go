@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/store"
 )
 
 // statusOf is the one place where an error code becomes an HTTP status.
@@ -57,6 +58,25 @@ type errorDetail struct {
 // logged with their cause and shown to the client without it.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := apperr.CodeOf(err)
+	if code == apperr.Internal {
+		// A driver error that reached here unclassified still means an
+		// unreachable database when it is one: 503, never 500.
+		if cause := store.CauseOf(err); cause != "" {
+			err, code = &apperr.Error{Code: apperr.Unavailable, Message: "the database is not reachable right now; try again shortly", Err: err}, apperr.Unavailable
+		}
+	}
+	if code == apperr.Unavailable {
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
+		}
+		cause := store.CauseOf(err)
+		if cause == "" {
+			cause = "other"
+		}
+		if ri, ok := r.Context().Value(keyInfo).(*reqInfo); ok {
+			ri.unavailable = cause
+		}
+	}
 	detail := errorDetail{Code: code, Message: apperr.MessageOf(err)}
 	var ae *apperr.Error
 	if errors.As(err, &ae) {

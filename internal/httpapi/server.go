@@ -9,11 +9,13 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
@@ -61,7 +63,17 @@ type Server struct {
 	requests *metrics.CounterVec
 	latency  *metrics.HistogramVec
 	logins   *loginGuard
+
+	unavailable *metrics.CounterVec
+	draining    atomic.Bool
 }
+
+// Drain marks the server as shutting down: /readyz answers 503 so that a
+// load balancer stops sending, and API requests still arriving get 503 with
+// Retry-After instead of racing the closing database.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+var errDraining = errors.New("draining")
 
 //go:embed openapi.json
 var openAPIDoc []byte
@@ -95,6 +107,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), logins: newLoginGuard(10, 15*time.Minute)}
 	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
 	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
+	s.unavailable = cfg.Metrics.Counter("openlines_http_unavailable_total", "503 answers by cause (database connection, timeout, busy, shutdown).", "cause")
 	s.registerDBMetrics(cfg.Metrics)
 
 	s.raw("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +155,11 @@ func (s *Server) raw(pattern string, h http.HandlerFunc) {
 // handle registers an API route with its access rule.
 func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 	s.raw(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+			writeError(w, r, store.Unavailable(errDraining, store.CauseShutdown))
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 		p, err := s.authenticate(r, acc)
 		if err == nil {
@@ -187,7 +205,8 @@ const (
 
 // reqInfo is filled in as the request goes through the layers.
 type reqInfo struct {
-	route string
+	route       string
+	unavailable string // the cause of a 503, counted in the metrics
 }
 
 func setRoute(r *http.Request, route string) {
@@ -262,6 +281,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			s.requests.Inc(info.route, strconv.Itoa(sw.status))
+			if info.unavailable != "" {
+				s.unavailable.Inc(info.unavailable)
+			}
 			s.latency.Observe(d.Seconds(), info.route)
 			l.Info("request", "method", r.Method, "path", r.URL.Path, "route", info.route,
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
@@ -283,6 +305,10 @@ func validRequestID(id string) bool {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeError(w, r, store.Unavailable(errDraining, store.CauseShutdown))
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {

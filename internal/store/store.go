@@ -84,6 +84,20 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	return s, nil
 }
 
+// withConnectTimeout bounds how long a new PostgreSQL connection may take
+// (5 s unless the DSN says otherwise), so that a database that does not
+// answer turns into a prompt 503 instead of a request hanging on a dial.
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Has("connect_timeout") {
+		return dsn
+	}
+	qv := u.Query()
+	qv.Set("connect_timeout", "5")
+	u.RawQuery = qv.Encode()
+	return u.String()
+}
+
 // IsPostgresDSN reports whether dsn names a PostgreSQL database.
 func IsPostgresDSN(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
@@ -96,7 +110,7 @@ func open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	}
 	if IsPostgresDSN(dsn) {
 		s.engine = Postgres
-		db, err := sql.Open("pgx", dsn)
+		db, err := sql.Open("pgx", withConnectTimeout(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -322,8 +336,8 @@ func dbErr(err error, what string) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &apperr.Error{Code: apperr.Unavailable, Message: "the request was cancelled or timed out", Err: err}
+	if cause := UnavailableCause(err); cause != "" {
+		return Unavailable(err, cause)
 	}
 	return &apperr.Error{Code: apperr.Internal, Message: what, Err: err}
 }
