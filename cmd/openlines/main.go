@@ -18,6 +18,7 @@ import (
 	_ "time/tzdata" // line time zones work on machines without zoneinfo
 
 	"github.com/openlines/openlines/internal/app"
+	"github.com/openlines/openlines/internal/httpapi"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/workspace"
@@ -196,12 +197,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.MaxBody, "max-body", 1<<20, "largest accepted request body in bytes")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a stop waits for requests in flight")
+	proxies := fs.String("trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.DB = *db
+	var perr error
+	if cfg.TrustedProxies, perr = httpapi.ParseTrustedProxies(*proxies); perr != nil {
+		return usageErr("--trusted-proxies: %v", perr)
+	}
 	var err error
 	if cfg.Plan, err = planFlag(*plan); err != nil {
 		return err

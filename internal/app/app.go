@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/openlines/openlines/internal/clock"
@@ -37,6 +38,8 @@ type Config struct {
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
 	Version         string
+	// TrustedProxies: reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 }
 
 // Bootstrap creates, on a database without users, a workspace and its first
@@ -98,11 +101,12 @@ type Stack struct {
 
 // StackOptions tune a Stack.
 type StackOptions struct {
-	Logger        *slog.Logger
-	Clock         clock.Clock // nil: the real clock
-	MaxBody       int64
-	SecureCookies bool
-	Version       string
+	Logger         *slog.Logger
+	Clock          clock.Clock // nil: the real clock
+	MaxBody        int64
+	SecureCookies  bool
+	Version        string
+	TrustedProxies []netip.Prefix
 }
 
 // Start opens the database named by dsn and starts the routing engine.
@@ -126,7 +130,7 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
-		Hub: hub, Publish: bus.Publish, Web: web.Handler()})
+		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler()})
 	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, stop: func() {
 		hub.Close()
 		stopEngine()
@@ -161,7 +165,7 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 // bound to ctx and returns what to print under the URL), serves until ctx
 // ends and shuts down cleanly. The URL is printed once the server is ready.
 func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready func(ctx context.Context, st *Stack, url string) (string, error)) error {
-	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version})
+	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}

@@ -67,24 +67,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ principal) erro
 	if err != nil || req.Password == "" || len(req.Password) > 1024 {
 		return wrong
 	}
-	if blocked, wait := s.logins.blocked(email); blocked {
+	ip := s.clientIP(r)
+	if ok, wait := s.logins.reserve(email, ip); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return apperr.New(apperr.RateLimited, "too many failed sign-ins for this address; try again in %d minutes", int(wait.Minutes())+1)
+		return apperr.New(apperr.RateLimited, "too many failed sign-ins; try again in %d minutes", int(wait.Minutes())+1)
 	}
 	u, err := s.store.UserByEmail(r.Context(), email)
-	if apperr.Is(err, apperr.NotFound) {
-		user.BurnPasswordCheck(req.Password)
-		s.logins.fail(email)
-		return wrong
-	}
-	if err != nil {
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	if !user.CheckPassword(u.PasswordHash, req.Password) || !u.Active {
-		s.logins.fail(email)
-		return wrong
+	found := err == nil
+	var match bool
+	if err := s.withHashSlot(r.Context(), func() {
+		if found {
+			match = user.CheckPassword(u.PasswordHash, req.Password)
+		} else {
+			user.BurnPasswordCheck(req.Password) // the same time as a real check
+		}
+	}); err != nil {
+		return err
 	}
-	s.logins.succeed(email)
+	if !found || !match || !u.Active {
+		return wrong // the reservation stands as the failure
+	}
+	s.logins.succeed(email, ip)
 	secret, hash, err := user.NewSecret("ols_")
 	if err != nil {
 		return err

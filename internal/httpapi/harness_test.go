@@ -56,6 +56,12 @@ type harness struct {
 
 func newHarness(t *testing.T, engine string) *harness {
 	t.Helper()
+	return newHarnessWith(t, engine, nil)
+}
+
+// newHarnessWith is newHarness with the server's config adjusted by tune.
+func newHarnessWith(t *testing.T, engine string, tune func(*httpapi.Config)) *harness {
+	t.Helper()
 	bus := events.NewLocal()
 	st := storetest.Open(t, engine, store.Options{OnCommit: bus.Publish})
 	// The routing engine runs as in production, so offers follow inbound messages.
@@ -65,7 +71,11 @@ func newHarness(t *testing.T, engine string) *harness {
 	engDone := make(chan struct{})
 	go func() { eng.Run(engCtx); close(engDone) }()
 	t.Cleanup(func() { stopEngine(); <-engDone })
-	api := httpapi.New(httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	cfg := httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	if tune != nil {
+		tune(&cfg)
+	}
+	api := httpapi.New(cfg)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close) // runs before the store's cleanup
 	h := &harness{t: t, st: st, srv: srv}

@@ -5,66 +5,144 @@ import (
 	"time"
 )
 
-// loginGuard slows password guessing: after MaxFailures failed sign-ins for
-// one e-mail address within Window, further attempts for it are refused
-// until the window has passed. It is per node and in memory: enough to make
-// online guessing impractical (argon2id makes each guess slow as well).
+// loginGuard slows password guessing with three counters of attempts in a
+// sliding window (15 minutes):
+//
+//   - per e-mail address and client IP (10): one client guessing one
+//     account is stopped;
+//   - per client IP (50): one client spraying many accounts is stopped;
+//   - per e-mail address from all clients (100): many clients guessing one
+//     account are stopped — except on a client IP that signed in to that
+//     account successfully before, so an attacker's failures cannot lock the
+//     owner out of their own account.
+//
+// An attempt is reserved before the password is hashed, so concurrent
+// guesses cannot all slip past the counter during the slow hash; a success
+// refunds its reservation. It is per node and in memory: with argon2id each
+// guess is slow too, and the hash slots bound how many run at once.
 type loginGuard struct {
-	mu       sync.Mutex
-	failures map[string]*failures
-	max      int
-	window   time.Duration
-	now      func() time.Time
+	mu      sync.Mutex
+	pair    map[string]*failures // address + "\x00" + ip
+	ip      map[string]*failures
+	addr    map[string]*failures
+	trusted map[string]time.Time // address + "\x00" + ip → last successful sign-in
+	limits  loginLimits
+	now     func() time.Time
 }
+
+type loginLimits struct {
+	pair, ip, addr int
+	window         time.Duration
+	trustFor       time.Duration // how long a successful sign-in vouches for its IP
+}
+
+var defaultLoginLimits = loginLimits{pair: 10, ip: 50, addr: 100, window: 15 * time.Minute, trustFor: 30 * 24 * time.Hour}
 
 type failures struct {
 	count int
 	since time.Time
 }
 
-func newLoginGuard(max int, window time.Duration) *loginGuard {
-	return &loginGuard{failures: map[string]*failures{}, max: max, window: window, now: time.Now}
+// maxTracked bounds each map under a spray of addresses or IPs.
+const maxTracked = 100_000
+
+func newLoginGuard(l loginLimits) *loginGuard {
+	return &loginGuard{pair: map[string]*failures{}, ip: map[string]*failures{}, addr: map[string]*failures{},
+		trusted: map[string]time.Time{}, limits: l, now: time.Now}
 }
 
-// blocked reports whether key may not try now, and for how long.
-func (g *loginGuard) blocked(key string) (bool, time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	f, ok := g.failures[key]
-	if !ok {
-		return false, 0
-	}
-	left := g.window - g.now().Sub(f.since)
-	if left <= 0 {
-		delete(g.failures, key)
-		return false, 0
-	}
-	return f.count >= g.max, left
-}
-
-// fail records a failed attempt for key.
-func (g *loginGuard) fail(key string) {
+// reserve counts an attempt by ip on address before its password is
+// checked. It reports false and how long to wait when the attempt is refused
+// (then nothing is counted).
+func (g *loginGuard) reserve(address, ip string) (bool, time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
-	if len(g.failures) > 100_000 { // bound memory under a spray of addresses
-		for k, f := range g.failures {
-			if now.Sub(f.since) >= g.window {
-				delete(g.failures, k)
+	pk := address + "\x00" + ip
+	wait := time.Duration(0)
+	check := func(m map[string]*failures, key string, max int) {
+		f := g.current(m, key, now)
+		if f != nil && f.count >= max {
+			wait = max2(wait, g.limits.window-now.Sub(f.since))
+		}
+	}
+	check(g.pair, pk, g.limits.pair)
+	check(g.ip, ip, g.limits.ip)
+	if t, ok := g.trusted[pk]; !ok || now.Sub(t) > g.limits.trustFor {
+		check(g.addr, address, g.limits.addr)
+	}
+	if wait > 0 {
+		return false, wait
+	}
+	for _, e := range []struct {
+		m   map[string]*failures
+		key string
+	}{{g.pair, pk}, {g.ip, ip}, {g.addr, address}} {
+		g.add(e.m, e.key, now)
+	}
+	return true, 0
+}
+
+// succeed refunds the attempt of a successful sign-in, forgets the pair's
+// failures and trusts the IP for the address from now on.
+func (g *loginGuard) succeed(address, ip string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	pk := address + "\x00" + ip
+	delete(g.pair, pk)
+	for _, e := range []struct {
+		m   map[string]*failures
+		key string
+	}{{g.ip, ip}, {g.addr, address}} {
+		if f := e.m[e.key]; f != nil && f.count > 0 {
+			f.count--
+		}
+	}
+	if len(g.trusted) >= maxTracked {
+		now := g.now()
+		for k, t := range g.trusted {
+			if now.Sub(t) > g.limits.trustFor {
+				delete(g.trusted, k)
+			}
+		}
+		if len(g.trusted) >= maxTracked {
+			return // full of fresh entries: trust nobody new rather than grow
+		}
+	}
+	g.trusted[pk] = g.now()
+}
+
+// current returns key's live counter, dropping an expired one.
+func (g *loginGuard) current(m map[string]*failures, key string, now time.Time) *failures {
+	f, ok := m[key]
+	if !ok {
+		return nil
+	}
+	if now.Sub(f.since) >= g.limits.window {
+		delete(m, key)
+		return nil
+	}
+	return f
+}
+
+func (g *loginGuard) add(m map[string]*failures, key string, now time.Time) {
+	if len(m) >= maxTracked {
+		for k, f := range m {
+			if now.Sub(f.since) >= g.limits.window {
+				delete(m, k)
 			}
 		}
 	}
-	f, ok := g.failures[key]
-	if !ok || now.Sub(f.since) >= g.window {
-		g.failures[key] = &failures{count: 1, since: now}
+	if f := g.current(m, key, now); f != nil {
+		f.count++
 		return
 	}
-	f.count++
+	m[key] = &failures{count: 1, since: now}
 }
 
-// succeed forgets key's failures.
-func (g *loginGuard) succeed(key string) {
-	g.mu.Lock()
-	delete(g.failures, key)
-	g.mu.Unlock()
+func max2(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
 }

@@ -166,7 +166,7 @@ type userRequest struct {
 
 // hashPassword validates and hashes a new password outside the transaction,
 // so that the single SQLite writer is never held for an argon2 computation.
-func (req *userRequest) hashPassword() error {
+func (req *userRequest) hashPassword(s *Server, ctx context.Context) error {
 	if req.Password == nil {
 		return nil
 	}
@@ -174,7 +174,9 @@ func (req *userRequest) hashPassword() error {
 		return err
 	}
 	var err error
-	req.hash, err = user.HashPassword(*req.Password)
+	if serr := s.withHashSlot(ctx, func() { req.hash, err = user.HashPassword(*req.Password) }); serr != nil {
+		return serr
+	}
 	return err
 }
 
@@ -228,7 +230,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p principal)
 	if err := req.apply(&u); err != nil {
 		return err
 	}
-	if err := req.hashPassword(); err != nil {
+	if err := req.hashPassword(s, r.Context()); err != nil {
 		return err
 	}
 	u.PasswordHash = req.hash
@@ -255,7 +257,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 			return apperr.New(apperr.Forbidden, "only an administrator may change e-mail, role or active")
 		}
 	}
-	if err := req.hashPassword(); err != nil {
+	if err := req.hashPassword(s, r.Context()); err != nil {
 		return err
 	}
 	u, err := s.store.UpdateUser(r.Context(), p.ws(), id, req.apply)

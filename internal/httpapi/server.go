@@ -12,6 +12,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -42,6 +44,9 @@ type Config struct {
 	// that need no real time.
 	Hub     *realtime.Hub
 	Publish func([]events.Event)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for sign-in limits and logs); nil trusts none.
+	TrustedProxies []netip.Prefix
 	// Web serves the browser application at /; nil serves none.
 	Web http.Handler
 }
@@ -63,6 +68,8 @@ type Server struct {
 	requests *metrics.CounterVec
 	latency  *metrics.HistogramVec
 	logins   *loginGuard
+	// hashSlots bounds concurrent argon2id computations (19 MiB each).
+	hashSlots chan struct{}
 
 	unavailable *metrics.CounterVec
 	draining    atomic.Bool
@@ -104,7 +111,8 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.NewRegistry()
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), logins: newLoginGuard(10, 15*time.Minute)}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), logins: newLoginGuard(defaultLoginLimits),
+		hashSlots: make(chan struct{}, max(2, runtime.NumCPU()))}
 	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
 	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
 	s.unavailable = cfg.Metrics.Counter("openlines_http_unavailable_total", "503 answers by cause (database connection, timeout, busy, shutdown).", "cause")
@@ -285,7 +293,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.unavailable.Inc(info.unavailable)
 			}
 			s.latency.Observe(d.Seconds(), info.route)
-			l.Info("request", "method", r.Method, "path", r.URL.Path, "route", info.route,
+			l.Info("request", "method", r.Method, "path", r.URL.Path, "route", info.route, "client_ip", s.clientIP(r),
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
 		}()
 		next.ServeHTTP(sw, r)
