@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/input"
 )
 
 // Channel types. Only TypeAPI, the plain connector channel, exists so far.
@@ -41,6 +42,9 @@ func ValidateName(name, typ string) (string, error) {
 	}
 	if utf8.RuneCountInString(name) > 200 {
 		return "", apperr.FieldError("name", "is longer than 200 characters")
+	}
+	if err := input.Text("name", name); err != nil {
+		return "", err
 	}
 	return name, nil
 }

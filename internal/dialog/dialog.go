@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/input"
 )
 
 // Session statuses (SPEC §4).
@@ -164,10 +165,14 @@ func (in *Inbound) Validate() error {
 	if utf8.RuneCountInString(in.Customer.Name) > MaxNameLen {
 		return apperr.FieldError("customer.name", "is longer than %d characters", MaxNameLen)
 	}
+	if err := input.Text("customer.name", in.Customer.Name); err != nil {
+		return err
+	}
 	return ValidateText("message.text", in.Text)
 }
 
-// ValidateText checks a message text: present, not too long.
+// ValidateText checks a message text: present, not too long, and text
+// (input.Text: valid UTF-8, no control characters but tab, LF and CR).
 func ValidateText(field, s string) error {
 	if strings.TrimSpace(s) == "" {
 		return apperr.FieldError(field, "is required")
@@ -175,7 +180,7 @@ func ValidateText(field, s string) error {
 	if len(s) > MaxTextLen {
 		return apperr.FieldError(field, "is longer than %d bytes", MaxTextLen)
 	}
-	return nil
+	return input.Text(field, s)
 }
 
 func externalID(field, s string) error {
@@ -185,7 +190,7 @@ func externalID(field, s string) error {
 	if len(s) > MaxExternalIDLen {
 		return apperr.FieldError(field, "is longer than %d bytes", MaxExternalIDLen)
 	}
-	return nil
+	return input.Text(field, s)
 }
 
 // ListFilter selects dialogs for the dialog list, newest activity first.

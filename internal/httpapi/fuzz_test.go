@@ -13,7 +13,8 @@ import (
 // another kind of error. Run: go test -fuzz FuzzDecodeLine ./internal/httpapi/
 func FuzzDecodeLine(f *testing.F) {
 	for _, s := range []string{`{"name":"Support","queue_time":30}`, `{"Settings":{}}`, `[1]`, `{"name":"a"}{"name":"b"}`,
-		`{"working_hours":{"timezone":5}}`, `{"queue":[1]}`, `{"name":"\ud800"}`, ``, `{"colour":"red"}`, `{"id":"x","name":"y"}`} {
+		`{"working_hours":{"timezone":5}}`, `{"queue":[1]}`, `{"name":"\ud800"}`, ``, `{"colour":"red"}`, `{"id":"x","name":"y"}`,
+		`{"name":"a","NAME":"b"}`, `{"welcome_text":"\u0000"}`, `{"working_hours":{"week":{"mon":[{"from":"\u0001"}]}}}`, `null`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

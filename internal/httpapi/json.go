@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -116,9 +117,12 @@ func writeList[T any](w http.ResponseWriter, key string, items []T, err error) e
 // it is JSON of valid UTF-8.
 func readBody(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, apperr.New(apperr.Unsupported, "the request body must be application/json, not %q", ct)
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return nil, apperr.New(apperr.Unsupported, "the request body must be JSON in UTF-8, not %q", cs)
 		}
 	}
 	body, err := io.ReadAll(r.Body)
@@ -135,8 +139,10 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// decodeInto decodes body into v strictly: no unknown fields, one value,
-// types as documented. Fields already set in v are kept when absent in body.
+// decodeInto decodes body into v strictly: one JSON object, no unknown
+// fields, types as documented, then (check.go) every string text by
+// input.Text, no key twice in an object, and required times present. Fields
+// already set in v are kept when absent in body.
 func decodeInto(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return apperr.New(apperr.Invalid, "the request body is empty; a JSON object is required")
@@ -144,6 +150,15 @@ func decodeInto(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		if !errors.As(err, &se) { // the body is JSON: say what is wrong in it by field
+			if serr := scanBody(body); serr != nil {
+				return serr
+			}
+			if terr := badTime(reflect.TypeOf(v), body); terr != nil {
+				return terr
+			}
+		}
 		return jsonError(err)
 	}
 	if dec.More() {
@@ -152,7 +167,13 @@ func decodeInto(body []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.New(apperr.Invalid, "the request body has data after the JSON value")
 	}
-	return nil
+	if bytes.TrimSpace(body)[0] != '{' { // null decodes into a struct as nothing
+		return apperr.New(apperr.Invalid, "the request body must be a JSON object")
+	}
+	if err := scanBody(body); err != nil {
+		return err
+	}
+	return requiredTimes(reflect.TypeOf(v), body)
 }
 
 // decode reads the body and decodes it into v.

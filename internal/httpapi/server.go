@@ -68,6 +68,7 @@ type Server struct {
 	requests *metrics.CounterVec
 	latency  *metrics.HistogramVec
 	logins   *loginGuard
+	auth     *authCache
 	// hashSlots bounds concurrent argon2id computations (19 MiB each).
 	hashSlots chan struct{}
 
@@ -112,7 +113,7 @@ func New(cfg Config) *Server {
 		cfg.Metrics = metrics.NewRegistry()
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), logins: newLoginGuard(defaultLoginLimits),
-		hashSlots: make(chan struct{}, max(2, runtime.NumCPU()))}
+		hashSlots: make(chan struct{}, max(2, runtime.NumCPU())), auth: newAuthCache()}
 	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
 	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
 	s.unavailable = cfg.Metrics.Counter("openlines_http_unavailable_total", "503 answers by cause (database connection, timeout, busy, shutdown).", "cause")
@@ -162,6 +163,7 @@ func (s *Server) raw(pattern string, h http.HandlerFunc) {
 
 // handle registers an API route with its access rule.
 func (s *Server) handle(pattern string, acc access, h handlerFunc) {
+	h = checkInput(pattern, h) // ids.go: path values and query before any handler
 	s.raw(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			w.Header().Set("Connection", "close")
@@ -201,6 +203,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setRoute(r, "not_found")
+	if s.cfg.Web != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.cfg.Web.ServeHTTP(w, r) // a browser gets the application's 404 page
+		return
+	}
 	writeError(w, r, apperr.NotFoundf("no such endpoint: %s %s", r.Method, r.URL.Path))
 }
 

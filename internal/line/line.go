@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/input"
 )
 
 // Distribution modes (SPEC §5).
@@ -158,6 +159,9 @@ func ValidateName(s string) (string, error) {
 	if s == "" {
 		return "", apperr.FieldError("name", "is required")
 	}
+	if err := input.Text("name", s); err != nil {
+		return "", err
+	}
 	if utf8.RuneCountInString(s) > MaxNameLen {
 		return "", apperr.FieldError("name", "is longer than %d characters", MaxNameLen)
 	}
@@ -181,6 +185,9 @@ func (s *Settings) Validate() error {
 	for _, id := range s.Queue {
 		if id == "" {
 			return apperr.FieldError("queue", "contains an empty user id")
+		}
+		if err := input.Text("queue", id); err != nil {
+			return err
 		}
 		if seen[id] {
 			return apperr.FieldError("queue", "lists user %s twice", id)
@@ -261,8 +268,8 @@ func between(field string, v, lo, hi int) error {
 }
 
 func text(field, v string, required bool) error {
-	if !utf8.ValidString(v) {
-		return apperr.FieldError(field, "is not valid UTF-8")
+	if err := input.Text(field, v); err != nil {
+		return err
 	}
 	if n := utf8.RuneCountInString(v); n > MaxTextLen {
 		return apperr.FieldError(field, "is longer than %d characters", MaxTextLen)

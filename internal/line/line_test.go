@@ -43,6 +43,16 @@ func TestValidateRefuses(t *testing.T) {
 		{"operator_data_name", func(s *Settings) { s.OperatorData = OperatorDataHidden }},
 		{"welcome_text", func(s *Settings) { s.WelcomeText = strings.Repeat("x", MaxTextLen+1) }},
 		{"full_close_delay", func(s *Settings) { s.FullCloseDelay = -1 }},
+		// Control characters (package input): PostgreSQL refuses NUL in text.
+		{"welcome_text", func(s *Settings) { s.WelcomeText = "Hello\x00" }},
+		{"close_text", func(s *Settings) { s.CloseText = "Bye\x01" }},
+		{"no_answer_text", func(s *Settings) { s.NoAnswerText = "\x1b[31mwait" }},
+		{"auto_close_text", func(s *Settings) { s.AutoCloseText = "\x00" }},
+		{"rating_text", func(s *Settings) { s.RatingText = "rate\x07" }},
+		{"rating_thanks_text", func(s *Settings) { s.RatingThanksText = "\x00" }},
+		{"operator_data_name", func(s *Settings) { s.OperatorDataName = "Op\x00" }},
+		{"working_hours.off_hours_text", func(s *Settings) { s.WorkingHours.OffHoursText = "closed\x00" }},
+		{"queue", func(s *Settings) { s.Queue = []string{"a\x00"} }},
 	}
 	for _, c := range cases {
 		s := Defaults()
@@ -59,6 +69,18 @@ func asErr(err error, target **apperr.Error) bool {
 	ae, ok := err.(*apperr.Error)
 	*target = ae
 	return ok
+}
+
+// Tab, line feed and carriage return are text; DEL is stored as it is.
+func TestValidateKeepsTextControls(t *testing.T) {
+	s := Defaults()
+	s.WelcomeText, s.CloseText, s.RatingText = "Hello,\r\nwelcome!", "col1\tcol2\n", "rate \x7f"
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ValidateName("Sales\x00"); err == nil {
+		t.Fatal("a name with NUL was accepted")
+	}
 }
 
 func TestValidateNormalises(t *testing.T) {

@@ -116,9 +116,6 @@ func (s *Store) CreateAbsence(ctx context.Context, wsID string, a Absence) (Abse
 	if !contains(AbsenceKinds, a.Kind) {
 		return a, apperr.FieldError("kind", "%q is not one of %s", a.Kind, strings.Join(AbsenceKinds, ", "))
 	}
-	if a.StartsAt.IsZero() || a.EndsAt.IsZero() {
-		return a, apperr.FieldError("starts_at", "starts_at and ends_at are required")
-	}
 	if !a.EndsAt.After(a.StartsAt) {
 		return a, apperr.FieldError("ends_at", "must be after starts_at")
 	}

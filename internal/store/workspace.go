@@ -29,8 +29,12 @@ func scanWorkspace(sc interface{ Scan(...any) error }) (workspace.Workspace, err
 
 // CreateWorkspace creates a workspace on a plan.
 func (s *Store) CreateWorkspace(ctx context.Context, name string, plan workspace.Plan) (workspace.Workspace, error) {
+	name, err := workspace.ValidateName(name)
+	if err != nil {
+		return workspace.Workspace{}, err
+	}
 	w := workspace.Workspace{ID: newID(), Name: name, Plan: plan, CreatedAt: s.now()}
-	err := s.inTx(ctx, func(t *tx) error {
+	err = s.inTx(ctx, func(t *tx) error {
 		_, err := t.exec(qInsertWorkspace, w.ID, w.Name, string(w.Plan), micros(w.CreatedAt))
 		return err
 	})
@@ -149,6 +153,10 @@ var qRenameWorkspace = q(`UPDATE workspaces SET name = $2 WHERE id = $1`)
 
 // RenameWorkspace changes a workspace's name.
 func (s *Store) RenameWorkspace(ctx context.Context, wsID, name string) error {
+	name, err := workspace.ValidateName(name)
+	if err != nil {
+		return err
+	}
 	return dbErr(s.inTx(ctx, func(t *tx) error {
 		res, err := t.exec(qRenameWorkspace, wsID, name)
 		if err != nil {

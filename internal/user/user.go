@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/input"
 )
 
 // Role is the key of a role given to a user.
@@ -64,6 +65,9 @@ func NormalizeEmail(s string) (string, error) {
 	if s == "" {
 		return "", apperr.FieldError("email", "is required")
 	}
+	if err := input.Text("email", s); err != nil {
+		return "", err
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 {
 		return "", apperr.FieldError("email", "%q is not a valid e-mail address", s)
@@ -79,6 +83,9 @@ func ValidateName(s string) (string, error) {
 	}
 	if utf8.RuneCountInString(s) > 200 {
 		return "", apperr.FieldError("name", "is longer than 200 characters")
+	}
+	if err := input.Text("name", s); err != nil {
+		return "", err
 	}
 	return s, nil
 }

@@ -23,6 +23,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -72,7 +73,7 @@ func Handler() http.Handler {
 		}
 		name, ok := strings.CutPrefix(r.URL.Path, "/assets/")
 		if !ok || etags[name] == "" || name == "index.html" {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		w.Header().Set("ETag", etags[name])
@@ -80,4 +81,44 @@ func Handler() http.Handler {
 		r2.URL.Path = "/" + name
 		files.ServeHTTP(w, r2)
 	})
+}
+
+// notFoundPage is what a browser gets for a path the application does not
+// have: a page in both interface languages, styled by the application's own
+// style sheet (the CSP allows no inline style), with a way back.
+const notFoundPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Not found — OpenLines</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/assets/style.css">
+</head>
+<body>
+<main class="notfound">
+<h1>404</h1>
+<p>There is no such page. / Такой страницы нет.</p>
+<p><a href="/">Open OpenLines / Открыть OpenLines</a></p>
+</main>
+</body>
+</html>
+`
+
+// notFound answers a path that is not part of the application: the page
+// above, or for an /api/ path (should the handler ever be mounted on one)
+// the API's JSON error, so that an API client never parses HTML.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+			"code": "not_found", "message": "no such endpoint: " + r.Method + " " + r.URL.Path}})
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write([]byte(notFoundPage))
 }

@@ -5,6 +5,7 @@ package web_test
 // and that every interface string exists in English and Russian.
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,10 +29,12 @@ func TestHandlerServesShellAndAssets(t *testing.T) {
 		{"/assets/app.js", "text/javascript", http.StatusOK},
 		{"/assets/style.css", "text/css", http.StatusOK},
 		{"/assets/favicon.svg", "image/svg+xml", http.StatusOK},
-		{"/assets/nope.js", "", http.StatusNotFound},
-		{"/assets/", "", http.StatusNotFound},
-		{"/assets/index.html", "", http.StatusNotFound},
-		{"/elsewhere", "", http.StatusNotFound},
+		{"/assets/nope.js", "text/html", http.StatusNotFound},
+		{"/assets/", "text/html", http.StatusNotFound},
+		{"/assets/index.html", "text/html", http.StatusNotFound},
+		{"/assets/%ff", "text/html", http.StatusNotFound},
+		{"/elsewhere", "text/html", http.StatusNotFound},
+		{"/api/v1/nope", "application/json", http.StatusNotFound},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", c.path, nil))
@@ -45,6 +48,30 @@ func TestHandlerServesShellAndAssets(t *testing.T) {
 		if c.wantType != "" && !strings.HasPrefix(rec.Header().Get("Content-Type"), c.wantType) {
 			t.Errorf("GET %s: Content-Type %q, want %s", c.path, rec.Header().Get("Content-Type"), c.wantType)
 		}
+	}
+}
+
+// A path the application does not have is a small page in both languages
+// for a browser; an /api/ path keeps the API's JSON error.
+func TestNotFound(t *testing.T) {
+	h := web.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/assets/missing.js", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusNotFound || !strings.HasPrefix(body, "<!doctype html>") || !strings.Contains(body, "Такой страницы нет") ||
+		!strings.Contains(body, `href="/"`) || strings.Contains(body, "<script") || strings.Contains(body, "style=") {
+		t.Fatalf("404 page: %d %s", rec.Code, body)
+	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("404 headers: %v", rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/nope", nil))
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code != "not_found" || e.Error.Message == "" {
+		t.Fatalf("/api/ 404: %v %s", err, rec.Body)
 	}
 }
 

@@ -3,10 +3,26 @@ package workspace
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/input"
 )
+
+// ValidateName returns a workspace name trimmed, or an error: 1 to 200
+// characters of text (input.Text).
+func ValidateName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 200 {
+		return "", apperr.FieldError("name", "is required, at most 200 characters")
+	}
+	if err := input.Text("name", name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
 
 // Plan is a workspace's subscription level. It bounds the number of active lines.
 type Plan string
