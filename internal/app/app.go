@@ -124,17 +124,25 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	}
 	engine := routing.NewEngine(st, o.Clock, o.Logger)
 	unsubEngine := bus.Subscribe(engine.OnEvents)
-	hub := realtime.NewHub(o.Logger, bus.Publish)
+	hub := realtime.NewHub(realtime.Options{Log: o.Logger, Publish: bus.Publish, Touch: func(ctx context.Context, ms []realtime.Member) error {
+		refs := make([]store.UserRef, len(ms))
+		for i, m := range ms {
+			refs[i] = store.UserRef{UserID: m.UserID, WorkspaceID: m.WorkspaceID}
+		}
+		return st.TouchPresence(ctx, refs)
+	}})
 	unsubHub := bus.Subscribe(hub.OnEvents)
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
 		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler()})
+	unsubAPI := bus.Subscribe(api.OnEvents)
 	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, stop: func() {
 		hub.Close()
 		stopEngine()
 		<-engineDone // before the store closes
+		unsubAPI()
 		unsubHub()
 		unsubEngine()
 		st.Close()

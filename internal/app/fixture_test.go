@@ -35,8 +35,14 @@ const fixturePassword = "operator-password"
 
 func newFixture(tb testing.TB, welcome bool) *fixture {
 	tb.Helper()
+	return newFixtureOn(tb, filepath.Join(tb.TempDir(), "app.db"), welcome)
+}
+
+// newFixtureOn is newFixture on the database named by dsn.
+func newFixtureOn(tb testing.TB, dsn string, welcome bool) *fixture {
+	tb.Helper()
 	ctx := context.Background()
-	stack, err := app.Start(ctx, filepath.Join(tb.TempDir(), "app.db"), app.StackOptions{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	stack, err := app.Start(ctx, dsn, app.StackOptions{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -27,19 +27,28 @@ const (
 	PresenceChanged = "presence.changed"
 	// Typing: UserIDs (an operator) or the customer (Reason "customer") is typing in DialogID.
 	Typing = "typing"
+	// AuthRevoked: the sign-ins of UserIDs[0] ended (Reason: signed_out,
+	// deactivated, password_changed) — only AuthSession's when it is set.
+	// Their open connections close at once, on every node.
+	AuthRevoked = "auth.revoked"
+	// UserChanged: UserIDs[0]'s account changed (role, name, e-mail…).
+	UserChanged = "user.changed"
 )
 
 // Event is one committed change.
 type Event struct {
-	Type        string    `json:"type"`
-	WorkspaceID string    `json:"workspace_id"`
-	LineID      string    `json:"line_id,omitempty"`
-	DialogID    string    `json:"dialog_id,omitempty"`
-	SessionID   string    `json:"session_id,omitempty"`
-	MessageID   string    `json:"message_id,omitempty"`
-	UserIDs     []string  `json:"user_ids,omitempty"`
-	Status      string    `json:"status,omitempty"`
-	Reason      string    `json:"reason,omitempty"`
+	Type        string   `json:"type"`
+	WorkspaceID string   `json:"workspace_id"`
+	LineID      string   `json:"line_id,omitempty"`
+	DialogID    string   `json:"dialog_id,omitempty"`
+	SessionID   string   `json:"session_id,omitempty"`
+	MessageID   string   `json:"message_id,omitempty"`
+	UserIDs     []string `json:"user_ids,omitempty"`
+	Status      string   `json:"status,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	// AuthSession names a sign-in session (by a digest of its hash, never
+	// the secret) in auth.revoked.
+	AuthSession string    `json:"auth_session,omitempty"`
 	At          time.Time `json:"at"`
 	// Data is the changed record when screens need it at once (the message
 	// of message.created), so they need not fetch it.

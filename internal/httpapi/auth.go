@@ -18,6 +18,10 @@ type principal struct {
 	User user.User
 	// ViaCookie is true for a browser session, false for an API token.
 	ViaCookie bool
+	// credHash is the hash of the cookie's or token's secret; expires is
+	// when a cookie session ends (zero for a token).
+	credHash string
+	expires  time.Time
 }
 
 func (p principal) ws() string { return p.User.WorkspaceID }
@@ -36,10 +40,20 @@ func (s *Server) authenticate(r *http.Request, acc access) (principal, error) {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			return p, apperr.New(apperr.Unauthorized, "the Authorization header must be \"Bearer <token>\"")
 		}
-		p.User, err = s.store.UserByAPIToken(r.Context(), user.HashSecret(strings.TrimSpace(tok)))
+		p.credHash = user.HashSecret(strings.TrimSpace(tok))
+		if e, ok := s.auth.get(p.credHash); ok {
+			p.User = e.user
+		} else if p.User, err = s.store.UserByAPIToken(r.Context(), p.credHash); err == nil {
+			s.auth.put(p.credHash, p.User, time.Time{})
+		}
 	} else if c, cerr := r.Cookie(SessionCookie); cerr == nil && c.Value != "" {
 		p.ViaCookie = true
-		p.User, err = s.store.UserBySession(r.Context(), user.HashSecret(c.Value))
+		p.credHash = user.HashSecret(c.Value)
+		if e, ok := s.auth.get(p.credHash); ok {
+			p.User, p.expires = e.user, e.expires
+		} else if p.User, p.expires, err = s.store.AuthSession(r.Context(), p.credHash); err == nil {
+			s.auth.put(p.credHash, p.User, p.expires)
+		}
 	} else {
 		return p, apperr.New(apperr.Unauthorized, "sign in or send an API token")
 	}
@@ -109,9 +123,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ principal) erro
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ principal) error {
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-		if err := s.store.DeleteAuthSession(r.Context(), user.HashSecret(c.Value)); err != nil {
+		hash := user.HashSecret(c.Value)
+		if err := s.store.DeleteAuthSession(r.Context(), hash); err != nil {
 			return err
 		}
+		s.auth.drop(hash) // this node at once; others through auth.revoked
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
@@ -163,6 +179,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, p principal
 	if err := s.store.DeleteAPIToken(r.Context(), p.ws(), p.User.ID, r.PathValue("id")); err != nil {
 		return err
 	}
+	s.auth.forget(p.User.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

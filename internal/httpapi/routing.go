@@ -7,6 +7,7 @@ import (
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/realtime"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
 )
@@ -39,9 +40,24 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request, p principal) 
 	if s.cfg.Hub == nil {
 		return apperr.New(apperr.Unavailable, "real-time updates are not enabled on this server")
 	}
-	s.cfg.Hub.Serve(w, r, p.User.ID, p.ws(), func(ctx context.Context) error {
-		_, err := s.store.SetPresence(ctx, p.ws(), p.User.ID, "")
-		return err
+	s.cfg.Hub.Serve(w, r, realtime.Client{
+		UserID: p.User.ID, WorkspaceID: p.ws(), AuthSession: user.SessionKey(p.credHash), Expires: p.expires,
+		Online: func(ctx context.Context) error {
+			_, err := s.store.SetPresence(ctx, p.ws(), p.User.ID, "")
+			return err
+		},
+		Recheck: func(ctx context.Context) (bool, error) {
+			var err error
+			if p.ViaCookie {
+				_, _, err = s.store.AuthSession(ctx, p.credHash)
+			} else {
+				_, err = s.store.UserByAPIToken(ctx, p.credHash)
+			}
+			if apperr.Is(err, apperr.Unauthorized) {
+				return false, nil
+			}
+			return err == nil, err
+		},
 	})
 	return nil
 }

@@ -3,17 +3,20 @@
 // has a bounded send queue, and a client that cannot keep up is dropped —
 // its connection is closed at once — so that nobody else ever waits for it;
 // the client reconnects and refetches.
+//
+// A connection lives no longer than the sign-in that opened it: it closes
+// when an auth.revoked event names its user or sign-in session (sign-out,
+// deactivation, a password change — on any node, since the event travels
+// on the bus), when the sign-in expires, and, as a backstop, when a
+// periodic re-check of its credentials fails.
 package realtime
 
 import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/openlines/openlines/internal/events"
 )
@@ -21,55 +24,79 @@ import (
 // QueueSize bounds the messages waiting for one connection.
 const QueueSize = 256
 
-// HeartbeatEvery is how often an open connection refreshes its user's
-// presence: an open screen counts as online (SPEC §5).
+// HeartbeatEvery is how often the hub refreshes the presence of the users
+// with an open connection, in one batched write: an open screen counts as
+// online (SPEC §5).
 const HeartbeatEvery = 20 * time.Second
+
+// RecheckEvery is how often each connection's credentials are checked
+// again, the backstop behind auth.revoked events.
+const RecheckEvery = time.Minute
+
+// CloseUnauthorized is the WebSocket close code sent when the sign-in
+// behind a connection has ended: the client signs in again instead of
+// reconnecting.
+const CloseUnauthorized = 4001
+
+// Member is a user with an open connection on this node.
+type Member struct{ UserID, WorkspaceID string }
+
+// Options configure a Hub.
+type Options struct {
+	Log *slog.Logger
+	// Publish sends what clients say (typing) to the bus.
+	Publish func([]events.Event)
+	// Touch refreshes the presence of every member at once (one write per
+	// HeartbeatEvery for the whole node); nil does nothing.
+	Touch func(ctx context.Context, members []Member) error
+	// HeartbeatEvery and RecheckEvery override the defaults (tests).
+	HeartbeatEvery, RecheckEvery time.Duration
+}
 
 // Hub holds the open operator connections of this node.
 type Hub struct {
-	log     *slog.Logger
-	publish func([]events.Event)
+	opt  Options
+	log  *slog.Logger
+	stop chan struct{}
+	done chan struct{}
 
 	mu     sync.RWMutex
 	conns  map[string]map[*conn]struct{} // workspace → connections
 	closed bool
 }
 
+// NewHub returns a running hub; Close stops it.
+func NewHub(opt Options) *Hub {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.HeartbeatEvery <= 0 {
+		opt.HeartbeatEvery = HeartbeatEvery
+	}
+	if opt.RecheckEvery <= 0 {
+		opt.RecheckEvery = RecheckEvery
+	}
+	h := &Hub{opt: opt, log: opt.Log, conns: map[string]map[*conn]struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go h.loop()
+	return h
+}
+
 // Close drops every connection and refuses new ones (server shutdown).
 func (h *Hub) Close() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
 	h.closed = true
 	for _, m := range h.conns {
 		for c := range m {
-			c.drop()
+			c.drop(0, "")
 		}
 	}
-}
-
-type conn struct {
-	userID, wsID string
-	ws           *websocket.Conn
-	send         chan []byte
-	once         sync.Once
-	gone         chan struct{}
-}
-
-// drop ends a connection at once, even with its writer blocked on a full
-// socket: the client notices, reconnects and resyncs.
-func (c *conn) drop() {
-	c.once.Do(func() {
-		close(c.gone)
-		c.ws.CloseNow()
-	})
-}
-
-// NewHub returns a hub; publish sends what clients say (typing) to the bus.
-func NewHub(log *slog.Logger, publish func([]events.Event)) *Hub {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Hub{log: log, publish: publish, conns: map[string]map[*conn]struct{}{}}
+	h.mu.Unlock()
+	close(h.stop)
+	<-h.done
 }
 
 // Connections returns how many clients are connected.
@@ -91,8 +118,12 @@ func (h *Hub) OnEvents(evs []events.Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, ev := range evs {
-		if ev.Type == events.Capacity || ev.Type == events.TimersChanged {
+		switch ev.Type {
+		case events.Capacity, events.TimersChanged:
 			continue // internal to routing
+		case events.AuthRevoked:
+			h.revoke(ev)
+			continue
 		}
 		targets := h.conns[ev.WorkspaceID]
 		if len(targets) == 0 {
@@ -104,98 +135,130 @@ func (h *Hub) OnEvents(evs []events.Event) {
 			continue
 		}
 		for c := range targets {
-			if ev.Type == events.Typing && len(ev.UserIDs) > 0 && ev.UserIDs[0] == c.userID {
+			if ev.Type == events.Typing && len(ev.UserIDs) > 0 && ev.UserIDs[0] == c.UserID {
 				continue // not back to the one typing
 			}
-			select {
-			case c.send <- b:
-			default:
-				c.drop() // too slow: it resyncs on reconnect
+			if !c.enqueue(b) {
+				c.drop(0, "") // too slow: it resyncs on reconnect
 			}
 		}
 	}
 }
 
-func (h *Hub) add(c *conn) {
+// revoke closes the connections of a revoked sign-in: all of its users'
+// when the event names no sign-in session. The caller holds h.mu.
+func (h *Hub) revoke(ev events.Event) {
+	for c := range h.conns[ev.WorkspaceID] {
+		for _, u := range ev.UserIDs {
+			if c.UserID == u && (ev.AuthSession == "" || ev.AuthSession == c.AuthSession) {
+				c.drop(CloseUnauthorized, "signed out: "+ev.Reason)
+			}
+		}
+	}
+}
+
+func (h *Hub) add(c *conn) bool {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.closed {
-		c.drop()
+		return false
 	}
-	if h.conns[c.wsID] == nil {
-		h.conns[c.wsID] = map[*conn]struct{}{}
+	if h.conns[c.WorkspaceID] == nil {
+		h.conns[c.WorkspaceID] = map[*conn]struct{}{}
 	}
-	h.conns[c.wsID][c] = struct{}{}
-	h.mu.Unlock()
+	h.conns[c.WorkspaceID][c] = struct{}{}
+	return true
 }
 
 func (h *Hub) remove(c *conn) {
 	h.mu.Lock()
-	delete(h.conns[c.wsID], c)
-	if len(h.conns[c.wsID]) == 0 {
-		delete(h.conns, c.wsID)
+	delete(h.conns[c.WorkspaceID], c)
+	if len(h.conns[c.WorkspaceID]) == 0 {
+		delete(h.conns, c.WorkspaceID)
 	}
 	h.mu.Unlock()
 }
 
-// clientMessage is what a screen may send: typing in a dialog.
-type clientMessage struct {
-	Type     string `json:"type"`
-	DialogID string `json:"dialog_id"`
+// snapshot lists the open connections.
+func (h *Hub) snapshot() []*conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []*conn
+	for _, m := range h.conns {
+		for c := range m {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
-// Serve upgrades the request to a WebSocket for an authenticated user and
-// runs it until either side closes. The origin must be the server's own
-// (the library's default check), so other sites cannot open it with the
-// user's cookie. alive refreshes the user's presence.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID, wsID string, alive func(context.Context) error) {
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return // Accept has answered
-	}
-	defer ws.CloseNow()
-	ws.SetReadLimit(4096)
-	c := &conn{userID: userID, wsID: wsID, ws: ws, send: make(chan []byte, QueueSize), gone: make(chan struct{})}
-	h.add(c)
-	defer h.remove(c)
-
-	ctx, cancel := context.WithCancel(r.Context())
+// loop is the hub's one background goroutine: batched presence for every
+// connected user, expiry of sign-ins, and the periodic re-check.
+func (h *Hub) loop() {
+	defer close(h.done)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := alive(ctx); err != nil {
-		h.log.Warn("realtime: presence", "error", err)
-	}
-	go func() { // reader: typing, and noticing a closed socket
-		defer cancel()
-		for {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				return
-			}
-			var m clientMessage
-			if json.Unmarshal(b, &m) == nil && m.Type == events.Typing && m.DialogID != "" && len(m.DialogID) <= 64 && h.publish != nil {
-				h.publish([]events.Event{{Type: events.Typing, WorkspaceID: wsID, DialogID: m.DialogID, UserIDs: []string{userID}, At: time.Now().UTC()}})
-			}
-		}
-	}()
-	tick := time.NewTicker(HeartbeatEvery)
-	defer tick.Stop()
+	beat := time.NewTicker(h.opt.HeartbeatEvery)
+	defer beat.Stop()
+	recheck := time.NewTicker(h.opt.RecheckEvery)
+	defer recheck.Stop()
 	for {
 		select {
-		case b := <-c.send:
-			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-			err := ws.Write(wctx, websocket.MessageText, b)
-			wcancel()
-			if err != nil {
-				return
-			}
-		case <-tick.C:
-			if err := alive(ctx); err != nil && ctx.Err() == nil {
-				h.log.Warn("realtime: presence", "error", err)
-			}
-		case <-c.gone:
+		case <-h.stop:
 			return
-		case <-ctx.Done():
-			ws.Close(websocket.StatusNormalClosure, "")
-			return
+		case <-beat.C:
+			h.touch(ctx)
+		case <-recheck.C:
+			h.recheck(ctx)
+		}
+	}
+}
+
+func (h *Hub) touch(ctx context.Context) {
+	if h.opt.Touch == nil {
+		return
+	}
+	seen := map[Member]bool{}
+	var members []Member
+	for _, c := range h.snapshot() {
+		m := Member{c.UserID, c.WorkspaceID}
+		if !seen[m] {
+			seen[m] = true
+			members = append(members, m)
+		}
+	}
+	if len(members) == 0 {
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := h.opt.Touch(tctx, members); err != nil {
+		h.log.Warn("realtime: presence", "error", err, "users", len(members))
+	}
+}
+
+// recheck closes the connections whose sign-in has expired or whose
+// credentials no longer hold. A check that fails for another reason (the
+// database is away) keeps the connection: revocation events still work.
+func (h *Hub) recheck(ctx context.Context) {
+	now := time.Now()
+	for _, c := range h.snapshot() {
+		if !c.Expires.IsZero() && !now.Before(c.Expires) {
+			c.drop(CloseUnauthorized, "the sign-in has expired")
+			continue
+		}
+		if c.Recheck == nil {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		authorised, err := c.Recheck(cctx)
+		cancel()
+		if err != nil {
+			h.log.Warn("realtime: re-check", "error", err)
+			continue
+		}
+		if !authorised {
+			c.drop(CloseUnauthorized, "the sign-in has ended")
 		}
 	}
 }

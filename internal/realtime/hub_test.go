@@ -20,20 +20,34 @@ import (
 // (authentication is the HTTP layer's job and tested there).
 func server(t *testing.T, h *Hub, alive *atomic.Int32) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.Serve(w, r, r.URL.Query().Get("user"), r.URL.Query().Get("ws"), func(context.Context) error {
-			alive.Add(1)
-			return nil
-		})
+		h.Serve(w, r, Client{UserID: r.URL.Query().Get("user"), WorkspaceID: r.URL.Query().Get("ws"), AuthSession: r.URL.Query().Get("sess"),
+			Online: func(context.Context) error {
+				alive.Add(1)
+				return nil
+			}})
 	}))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
+// newHub starts a hub that stops with the test.
+func newHub(t *testing.T, o Options) *Hub {
+	h := NewHub(o)
+	t.Cleanup(h.Close)
+	return h
+}
+
 func dial(t *testing.T, srv *httptest.Server, user, ws string) *websocket.Conn {
+	t.Helper()
+	return dialSession(t, srv, user, ws, "")
+}
+
+// dialSession opens a connection of user in ws under the sign-in session sess.
+func dialSession(t *testing.T, srv *httptest.Server, user, ws, sess string) *websocket.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/?user="+user+"&ws="+ws, nil)
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/?user="+user+"&ws="+ws+"&sess="+sess, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +84,7 @@ func waitConns(t *testing.T, h *Hub, n int) {
 
 func TestDeliveryByWorkspace(t *testing.T) {
 	var alive atomic.Int32
-	h := NewHub(nil, nil)
+	h := newHub(t, Options{})
 	srv := server(t, h, &alive)
 	a1, a2, b := dial(t, srv, "u1", "A"), dial(t, srv, "u2", "A"), dial(t, srv, "u3", "B")
 	waitConns(t, h, 3)
@@ -94,19 +108,21 @@ func TestTypingGoesToOthers(t *testing.T) {
 	var mu sync.Mutex
 	var published []events.Event
 	var h *Hub
-	h = NewHub(nil, func(evs []events.Event) {
+	h = newHub(t, Options{Publish: func(evs []events.Event) {
 		mu.Lock()
 		published = append(published, evs...)
 		mu.Unlock()
 		h.OnEvents(evs) // the bus brings it back
-	})
+	}})
 	srv := server(t, h, &alive)
 	me, other := dial(t, srv, "u1", "A"), dial(t, srv, "u2", "A")
 	waitConns(t, h, 2)
 	ctx := context.Background()
-	me.Write(ctx, websocket.MessageText, []byte(`{"type":"typing","dialog_id":"d1"}`))
+	const d1 = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+	me.Write(ctx, websocket.MessageText, []byte(`{"type":"typing","dialog_id":"not-an-id"}`))
+	me.Write(ctx, websocket.MessageText, []byte(`{"type":"typing","dialog_id":"`+d1+`"}`))
 	me.Write(ctx, websocket.MessageText, []byte(`not json`))
-	if ev := read(t, other); ev.Type != events.Typing || ev.DialogID != "d1" || ev.UserIDs[0] != "u1" {
+	if ev := read(t, other); ev.Type != events.Typing || ev.DialogID != d1 || ev.UserIDs[0] != "u1" {
 		t.Fatalf("typing: %+v", ev)
 	}
 	h.OnEvents([]events.Event{{Type: events.SessionChanged, WorkspaceID: "A", SessionID: "after"}})
@@ -116,7 +132,7 @@ func TestTypingGoesToOthers(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(published) != 1 {
-		t.Fatalf("published %d events for one typing and one garbage message", len(published))
+		t.Fatalf("published %d events for one typing, one with a malformed id and one garbage message", len(published))
 	}
 }
 
@@ -124,7 +140,7 @@ func TestTypingGoesToOthers(t *testing.T) {
 // client of the same workspace gets everything and nobody waits.
 func TestSlowClientDropped(t *testing.T) {
 	var alive atomic.Int32
-	h := NewHub(nil, nil)
+	h := newHub(t, Options{})
 	srv := server(t, h, &alive)
 	slow := dial(t, srv, "slow", "A")
 	fast := dial(t, srv, "fast", "A")
@@ -170,7 +186,7 @@ func TestSlowClientDropped(t *testing.T) {
 
 func TestForeignOriginRefused(t *testing.T) {
 	var alive atomic.Int32
-	h := NewHub(nil, nil)
+	h := newHub(t, Options{})
 	srv := server(t, h, &alive)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -186,7 +202,7 @@ func TestForeignOriginRefused(t *testing.T) {
 
 func TestCloseDropsEveryone(t *testing.T) {
 	var alive atomic.Int32
-	h := NewHub(nil, nil)
+	h := newHub(t, Options{})
 	srv := server(t, h, &alive)
 	c := dial(t, srv, "u", "A")
 	waitConns(t, h, 1)

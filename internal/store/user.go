@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/user"
 )
 
@@ -18,7 +19,9 @@ var (
 	qCountAdmins     = q(`SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND role = 'administrator' AND active`)
 	qDeleteUserAuth  = q(`DELETE FROM auth_sessions WHERE user_id = $1`)
 	qInsertAuth      = q(`INSERT INTO auth_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`)
+	qTokenHash       = q(`SELECT token_hash FROM api_tokens WHERE workspace_id = $1 AND id = $2 AND user_id = $3`)
 	qDeleteAuth      = q(`DELETE FROM auth_sessions WHERE token_hash = $1`)
+	qAuthOwner       = q(`SELECT a.user_id, u.workspace_id FROM auth_sessions a JOIN users u ON u.id = a.user_id WHERE a.token_hash = $1`)
 	qDeleteExpired   = q(`DELETE FROM auth_sessions WHERE expires_at < $1`)
 	qInsertToken     = q(`INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
 	qDeleteToken     = q(`DELETE FROM api_tokens WHERE workspace_id = $1 AND id = $2 AND user_id = $3`)
@@ -35,6 +38,14 @@ func scanUser(sc interface{ Scan(...any) error }) (user.User, error) {
 	return u, err
 }
 
+// scanAlso scans columns after the ones a scan function knows into extra.
+type scanAlso struct {
+	sc    interface{ Scan(...any) error }
+	extra any
+}
+
+func (a scanAlso) Scan(dest ...any) error { return a.sc.Scan(append(dest, a.extra)...) }
+
 // CreateUser stores a new user; ID and times are set here. The e-mail must
 // be unused on the whole server.
 func (s *Store) CreateUser(ctx context.Context, u user.User) (user.User, error) {
@@ -44,11 +55,17 @@ func (s *Store) CreateUser(ctx context.Context, u user.User) (user.User, error) 
 	err := s.inTx(ctx, func(t *tx) error {
 		_, err := t.exec(qInsertUser, u.ID, u.WorkspaceID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, u.ServerAdmin, micros(u.CreatedAt), micros(u.UpdatedAt))
 		if isUniqueViolation(err) {
-			return apperr.FieldError("email", "%s is already used by another account", u.Email)
+			return emailTaken(u.Email)
 		}
 		return err
 	})
 	return u, dbErr(err, "create user")
+}
+
+// emailTaken is the conflict of an e-mail that another account uses: the
+// request is well-formed but collides with what is stored (409, field email).
+func emailTaken(email string) error {
+	return &apperr.Error{Code: apperr.Conflict, Field: "email", Message: "email: " + email + " is already used by another account"}
 }
 
 // GetUser returns a user of the workspace.
@@ -108,7 +125,7 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 				return err
 			}
 			if n > 0 {
-				return apperr.FieldError("email", "%s is already used by another account", u.Email)
+				return emailTaken(u.Email)
 			}
 		}
 		if old.Role == user.Administrator && old.Active && (u.Role != user.Administrator || !u.Active) {
@@ -123,7 +140,7 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 		u.UpdatedAt = s.now()
 		if _, err := t.exec(qUpdateUser, wsID, id, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, micros(u.UpdatedAt), u.Locale); err != nil {
 			if isUniqueViolation(err) {
-				return apperr.FieldError("email", "%s is already used by another account", u.Email)
+				return emailTaken(u.Email)
 			}
 			return err
 		}
@@ -131,7 +148,13 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 			if _, err := t.exec(qDeleteUserAuth, id); err != nil {
 				return err
 			}
+			reason := "password_changed"
+			if !u.Active {
+				reason = "deactivated"
+			}
+			t.emit(events.Event{Type: events.AuthRevoked, WorkspaceID: wsID, UserIDs: []string{id}, Reason: reason})
 		}
+		t.emit(events.Event{Type: events.UserChanged, WorkspaceID: wsID, UserIDs: []string{id}})
 		if u.Active && !old.Active {
 			if err := t.capacityForUser(wsID, id); err != nil {
 				return err
@@ -157,22 +180,42 @@ func (s *Store) CreateAuthSession(ctx context.Context, userID, tokenHash string,
 	return exp, dbErr(err, "create session")
 }
 
-// DeleteAuthSession ends a sign-in session.
+// DeleteAuthSession ends a sign-in session; its open connections close
+// (an auth.revoked event).
 func (s *Store) DeleteAuthSession(ctx context.Context, tokenHash string) error {
 	return dbErr(s.inTx(ctx, func(t *tx) error {
-		_, err := t.exec(qDeleteAuth, tokenHash)
-		return err
+		var userID, wsID string
+		err := t.row(qAuthOwner, []any{tokenHash}, &userID, &wsID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already ended
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(qDeleteAuth, tokenHash); err != nil {
+			return err
+		}
+		t.emit(events.Event{Type: events.AuthRevoked, WorkspaceID: wsID, UserIDs: []string{userID}, AuthSession: user.SessionKey(tokenHash), Reason: "signed_out"})
+		return nil
 	}), "delete session")
 }
 
 // UserBySession returns the active user of a live sign-in session.
 func (s *Store) UserBySession(ctx context.Context, tokenHash string) (user.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+prefixed("u.", userCols)+` FROM auth_sessions a JOIN users u ON u.id = a.user_id
-		WHERE a.token_hash = $1 AND a.expires_at > $2 AND u.active`, tokenHash, micros(s.now())))
+	u, _, err := s.AuthSession(ctx, tokenHash)
+	return u, err
+}
+
+// AuthSession returns the active user of a live sign-in session and when
+// the session expires.
+func (s *Store) AuthSession(ctx context.Context, tokenHash string) (user.User, time.Time, error) {
+	var exp int64
+	u, err := scanUser(scanAlso{s.read.QueryRowContext(ctx, `SELECT `+prefixed("u.", userCols)+`, a.expires_at FROM auth_sessions a JOIN users u ON u.id = a.user_id
+		WHERE a.token_hash = $1 AND a.expires_at > $2 AND u.active`, tokenHash, micros(s.now())), &exp})
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, apperr.New(apperr.Unauthorized, "the session has expired or ended; sign in again")
+		return u, time.Time{}, apperr.New(apperr.Unauthorized, "the session has expired or ended; sign in again")
 	}
-	return u, dbErr(err, "get session")
+	return u, fromMicros(exp), dbErr(err, "get session")
 }
 
 // APIToken is an API token's record; its secret is never stored.
@@ -211,13 +254,18 @@ func (s *Store) ListAPITokens(ctx context.Context, wsID, userID string) ([]APITo
 // DeleteAPIToken revokes one of a user's tokens.
 func (s *Store) DeleteAPIToken(ctx context.Context, wsID, userID, id string) error {
 	return dbErr(s.inTx(ctx, func(t *tx) error {
-		res, err := t.exec(qDeleteToken, wsID, id, userID)
+		var hash string
+		err := t.row(qTokenHash, []any{wsID, id, userID}, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.NotFoundf("token %s not found", id)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return apperr.NotFoundf("token %s not found", id)
+		if _, err := t.exec(qDeleteToken, wsID, id, userID); err != nil {
+			return err
 		}
+		t.emit(events.Event{Type: events.AuthRevoked, WorkspaceID: wsID, UserIDs: []string{userID}, AuthSession: user.SessionKey(hash), Reason: "token_revoked"})
 		return nil
 	}), "delete token")
 }

@@ -86,3 +86,12 @@ func HashSecret(secret string) string {
 	s := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(s[:])
 }
+
+// SessionKey names a sign-in session by its hash in events (auth.revoked)
+// without carrying the hash itself.
+func SessionKey(tokenHash string) string {
+	if len(tokenHash) > 16 {
+		return tokenHash[:16]
+	}
+	return tokenHash
+}

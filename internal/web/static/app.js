@@ -149,6 +149,7 @@ function startRealtime() {
     },
     onOpen: () => emit('resync'),
     onState: (st) => { ctx.wsState = st; syncConnState(); },
+    onSignedOut: () => { if (ctx.me) signedOut(); },
   });
   beat();
   heartbeat = setInterval(beat, HEARTBEAT_MS);

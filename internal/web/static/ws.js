@@ -1,8 +1,9 @@
 // The operator's real-time connection: /api/v1/ws carries committed events
 // to the screen and typing from it. It reconnects with backoff; every
 // (re)connect calls onOpen so the screen refetches what it shows (resync),
-// because events sent while it was away are not replayed.
-export function connect({ onEvent, onOpen, onState }) {
+// because events sent while it was away are not replayed. Close code 4001
+// means the sign-in behind it ended: it stops and calls onSignedOut.
+export function connect({ onEvent, onOpen, onState, onSignedOut }) {
   let sock = null;
   let stopped = false;
   let delay = 500;
@@ -23,9 +24,15 @@ export function connect({ onEvent, onOpen, onState }) {
       try { ev = JSON.parse(e.data); } catch (err) { return; }
       if (ev && typeof ev.type === 'string') onEvent(ev);
     });
-    sock.addEventListener('close', () => {
+    sock.addEventListener('close', (e) => {
       sock = null;
       if (stopped) return;
+      if (e.code === 4001) { // the sign-in ended (signed out, deactivated, expired): no reconnect
+        stopped = true;
+        onState('offline');
+        if (onSignedOut) onSignedOut();
+        return;
+      }
       onState('offline');
       timer = setTimeout(open, delay);
       delay = Math.min(delay * 2, 10000);

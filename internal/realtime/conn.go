@@ -1,0 +1,178 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/openlines/openlines/internal/events"
+)
+
+// Client is who opens a connection, as the HTTP layer authenticated them.
+type Client struct {
+	UserID, WorkspaceID string
+	// AuthSession identifies the sign-in session behind the connection, as
+	// auth.revoked events name it.
+	AuthSession string
+	// Expires is when the sign-in ends; the connection closes then.
+	Expires time.Time
+	// Online marks the user present as the connection opens.
+	Online func(context.Context) error
+	// Recheck reports whether the credentials still hold (false closes the
+	// connection); an error means it could not tell.
+	Recheck func(context.Context) (bool, error)
+}
+
+// conn is one open connection. It costs one goroutine while idle — the
+// handler's, reading — and a writer goroutine only while it has messages
+// to send; its queue is a slice that grows only when used.
+type conn struct {
+	Client
+	ws *websocket.Conn
+
+	mu      sync.Mutex
+	queue   [][]byte
+	writing bool
+	gone    bool
+	code    websocket.StatusCode
+	reason  string
+}
+
+// enqueue queues b for sending; false when the queue is full.
+func (c *conn) enqueue(b []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return true
+	}
+	if len(c.queue) >= QueueSize {
+		return false
+	}
+	c.queue = append(c.queue, b)
+	if !c.writing {
+		c.writing = true
+		go c.flush()
+	}
+	return true
+}
+
+// flush writes the queue out and exits when it is empty.
+func (c *conn) flush() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.gone {
+			c.writing, c.queue = false, nil
+			c.mu.Unlock()
+			return
+		}
+		b := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := c.ws.Write(ctx, websocket.MessageText, b)
+		cancel()
+		if err != nil {
+			c.drop(0, "")
+			return
+		}
+	}
+}
+
+// drop ends a connection at once, even with its writer blocked on a full
+// socket. With a code, the client is told why (best effort, bounded).
+func (c *conn) drop(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.gone {
+		c.mu.Unlock()
+		return
+	}
+	c.gone, c.code, c.reason, c.queue = true, code, reason, nil
+	c.mu.Unlock()
+	if code == 0 {
+		c.ws.CloseNow()
+		return
+	}
+	go func() { // a close handshake waits for the peer: not in the caller's goroutine
+		done := make(chan struct{})
+		go func() { c.ws.Close(code, reason); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+		}
+		c.ws.CloseNow()
+	}()
+}
+
+// clientMessage is what a screen may send: typing in a dialog.
+type clientMessage struct {
+	Type     string `json:"type"`
+	DialogID string `json:"dialog_id"`
+}
+
+// Serve upgrades the request to a WebSocket for an authenticated client and
+// runs it until either side closes. The origin must be the server's own
+// (the library's default check), so other sites cannot open it with the
+// user's cookie.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, cl Client) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return // Accept has answered
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(4096)
+	c := &conn{Client: cl, ws: ws}
+	if !h.add(c) {
+		ws.Close(websocket.StatusGoingAway, "the server is shutting down")
+		return
+	}
+	defer h.remove(c)
+	if cl.Online != nil {
+		if err := cl.Online(r.Context()); err != nil {
+			h.log.Warn("realtime: presence", "error", err)
+		}
+	}
+	if !cl.Expires.IsZero() {
+		t := time.AfterFunc(time.Until(cl.Expires), func() { c.drop(CloseUnauthorized, "the sign-in has expired") })
+		defer t.Stop()
+	}
+	// The handler's goroutine reads: typing, and noticing a closed socket.
+	// Closing the connection (drop) ends the read.
+	ctx := context.Background()
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		var m clientMessage
+		if json.Unmarshal(b, &m) == nil && m.Type == events.Typing && validID(m.DialogID) && h.opt.Publish != nil {
+			h.opt.Publish([]events.Event{{Type: events.Typing, WorkspaceID: cl.WorkspaceID, DialogID: m.DialogID, UserIDs: []string{cl.UserID}, At: time.Now().UTC()}})
+		}
+	}
+}
+
+// validID accepts a canonical lowercase UUID, the form of every id, so
+// that nothing else reaches other screens as a dialog id.
+func validID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		ch := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return false
+			}
+		default:
+			if !(ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
