@@ -62,8 +62,18 @@ func newHarness(t *testing.T, engine string) *harness {
 // newHarnessWith is newHarness with the server's config adjusted by tune.
 func newHarnessWith(t *testing.T, engine string, tune func(*httpapi.Config)) *harness {
 	t.Helper()
+	return newHarnessOn(t, storetest.DSN(t, engine), tune)
+}
+
+// newHarnessOn is newHarnessWith on the database named by dsn.
+func newHarnessOn(t *testing.T, dsn string, tune func(*httpapi.Config)) *harness {
+	t.Helper()
 	bus := events.NewLocal()
-	st := storetest.Open(t, engine, store.Options{OnCommit: bus.Publish})
+	st, err := store.Open(context.Background(), dsn, store.Options{OnCommit: bus.Publish})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	// The routing engine runs as in production, so offers follow inbound messages.
 	eng := routing.NewEngine(st, clock.Real{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	bus.Subscribe(eng.OnEvents)
@@ -76,6 +86,7 @@ func newHarnessWith(t *testing.T, engine string, tune func(*httpapi.Config)) *ha
 		tune(&cfg)
 	}
 	api := httpapi.New(cfg)
+	bus.Subscribe(api.OnEvents) // as app.Start wires it
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close) // runs before the store's cleanup
 	h := &harness{t: t, st: st, srv: srv}

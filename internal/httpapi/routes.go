@@ -12,6 +12,7 @@ import (
 	"github.com/openlines/openlines/internal/channel"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/line"
+	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/workspace"
 )
@@ -261,6 +262,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 		return err
 	}
 	u, err := s.store.UpdateUser(r.Context(), p.ws(), id, req.apply)
+	s.auth.forget(id)
 	if err != nil {
 		return err
 	}
@@ -270,6 +272,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 
 func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request, p principal) error {
 	u, err := s.store.UpdateUser(r.Context(), p.ws(), r.PathValue("id"), func(u *user.User) error { u.Active = false; return nil })
+	s.auth.forget(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -549,7 +552,9 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p principa
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.writeToDialog(w, r, p, s.store.AddOperatorMessage)
+	return s.writeToDialog(w, r, p, func(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error) {
+		return s.store.AddOperatorReply(ctx, wsID, dialogID, store.Writer{UserID: userID, MayIntercept: privileged(p)}, text)
+	})
 }
 
 // writeToDialog takes {"text"} for the dialog of the path and stores it with add.

@@ -50,10 +50,13 @@ func (r Rules) Eligible(op *Operator) bool {
 	if op.OpenTotal >= HardCap {
 		return false
 	}
-	if r.LimitEnabled && r.Mode != line.ModeAll && op.Counted >= r.Limit {
-		return false
-	}
-	return true
+	return r.WithinLimit(op.Counted)
+}
+
+// WithinLimit reports whether an operator with counted sessions on the
+// line may get one more under its limit (the all mode has none).
+func (r Rules) WithinLimit(counted int) bool {
+	return !(r.LimitEnabled && r.Mode != line.ModeAll && counted >= r.Limit)
 }
 
 // Choose returns the index of the operator to offer a session to in the

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
@@ -186,8 +188,8 @@ func decodeCursor(c string) (int64, string, error) {
 		return 0, "", bad
 	}
 	at, id, ok := strings.Cut(string(b), ":")
-	if !ok || id == "" {
-		return 0, "", bad
+	if u, err := uuid.Parse(id); !ok || err != nil || u.String() != id {
+		return 0, "", bad // the id goes to SQL: no NUL or invalid UTF-8 from a forged cursor
 	}
 	n, err := strconv.ParseInt(at, 10, 64)
 	if err != nil {
@@ -248,11 +250,27 @@ func (s *Store) ListMessages(ctx context.Context, wsID, dialogID, after string, 
 	return ms, dbErr(err, "list messages")
 }
 
-// AddOperatorMessage appends an operator's reply to the dialog's open
+// AddOperatorMessage is AddOperatorReply by a writer without the intercept
+// right.
+func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error) {
+	return s.AddOperatorReply(ctx, wsID, dialogID, Writer{UserID: userID}, text)
+}
+
+// Writer is who writes into a dialog.
+type Writer struct {
+	UserID string
+	// MayIntercept is the intercept right: writing into a session nobody
+	// took that is not offered to the writer takes it all the same.
+	MayIntercept bool
+}
+
+// AddOperatorReply appends an operator's reply to the dialog's open
 // session: the session becomes waiting_client and answered, its first
 // response time is recorded, and an untaken session is taken by the writer
-// (SPEC §4).
-func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error) {
+// (SPEC §4) — only when the writer could take it (offered to them, or they
+// hold the intercept right), within the line's limit and the hard cap.
+func (s *Store) AddOperatorReply(ctx context.Context, wsID, dialogID string, wr Writer, text string) (dialog.Message, error) {
+	userID := wr.UserID
 	m := dialog.Message{ID: newID(), DialogID: dialogID, Direction: dialog.Out, Kind: dialog.KindText, AuthorID: &userID, Text: text, CreatedAt: s.now()}
 	err := s.inTx(ctx, func(t *tx) error {
 		var id, channelID string
@@ -287,6 +305,9 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 		var offered []string
 		if took {
 			if offered, err = queryStrings(t, qSessionOffered, r.ID); err != nil {
+				return err
+			}
+			if err := t.mayTakeByReply(lr, &r, wr, contains(offered, userID)); err != nil {
 				return err
 			}
 			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried = userID, "", 0, ""
@@ -347,4 +368,27 @@ func (s *Store) DialogOfCustomer(ctx context.Context, wsID, channelID, externalI
 		return "", apperr.NotFoundf("no dialog of customer %s on channel %s", externalID, channelID)
 	}
 	return id, dbErr(err, "find dialog")
+}
+
+// mayTakeByReply refuses a reply that would take a session its writer could
+// not take (SPEC §4): it must be offered to them or they must hold the
+// intercept right; one not offered to them must fit the line's limit too
+// (an offer already counts, so an offered one always fits). The hard cap is
+// enforced by the load counters when the session is saved.
+func (t *tx) mayTakeByReply(lr lineRules, r *sessionRow, wr Writer, offered bool) error {
+	if offered {
+		return nil
+	}
+	if !wr.MayIntercept {
+		return apperr.New(apperr.Forbidden, "nobody has taken this dialog and it is not offered to you; take it when it is offered, or ask a supervisor")
+	}
+	var l load
+	err := t.row(qLineLoadOf, []any{lr.id, wr.UserID}, &l.open, &l.answered, &l.waiting, &l.closing)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if !lr.rules.WithinLimit(l.counted(lr.settings.LimitExcludes)) {
+		return apperr.New(apperr.Conflict, "you are at this line's limit of %d sessions; finish one first", lr.rules.Limit)
+	}
+	return nil
 }

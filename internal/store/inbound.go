@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"hash/fnv"
+	"slices"
 	"sync"
 
 	"github.com/openlines/openlines/internal/apperr"
@@ -45,6 +47,7 @@ var (
 	// Setting line_id costs a foreign-key check and an index update: only
 	// when a new session of the dialog starts on another line.
 	qSetDialogLine = q(`UPDATE dialogs SET line_id = $2 WHERE id = $1`)
+	qLockLineOnly  = q(`SELECT 1 FROM lines WHERE id = $1{{FOR_UPDATE}}`)
 )
 
 // Ingest stores a customer message idempotently on (channel, external id):
@@ -72,8 +75,8 @@ type ingestRes struct {
 type ingester struct {
 	s        *Store
 	maxBatch int
-	reqs     chan *ingestReq
-	mu       sync.RWMutex // held for reading while submitting; for writing to close
+	queues   []chan *ingestReq // one per writer
+	mu       sync.RWMutex      // held for reading while submitting; for writing to close
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -82,19 +85,34 @@ func startIngester(s *Store, maxBatch int) *ingester {
 	if maxBatch <= 0 {
 		maxBatch = 256
 	}
-	ig := &ingester{s: s, maxBatch: maxBatch, reqs: make(chan *ingestReq, 4*maxBatch)}
+	ig := &ingester{s: s, maxBatch: maxBatch}
 	// SQLite has one writer anyway. PostgreSQL is bound by round trips, not
-	// by the disk, so a few batches are written side by side; a deadlock
-	// between them is retried by inTx.
+	// by the disk, so a few batches are written side by side. Deadlocks are
+	// ruled out by construction: a line's messages always go to the same
+	// writer (so two writers never touch the same line, dialog or session),
+	// and a batch locks its lines first, in id order, before any other row
+	// — the order every routing transaction uses (line, session, dialog).
 	writers := 1
 	if s.engine == Postgres {
 		writers = 4
 	}
 	for range writers {
+		q := make(chan *ingestReq, 4*maxBatch)
+		ig.queues = append(ig.queues, q)
 		ig.wg.Add(1)
-		go ig.run()
+		go ig.run(q)
 	}
 	return ig
+}
+
+// queueOf is the writer queue of a line.
+func (ig *ingester) queueOf(lineID string) chan *ingestReq {
+	if len(ig.queues) == 1 {
+		return ig.queues[0]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(lineID))
+	return ig.queues[h.Sum32()%uint32(len(ig.queues))]
 }
 
 func (ig *ingester) submit(ctx context.Context, in dialog.Inbound) (dialog.InboundResult, error) {
@@ -102,10 +120,10 @@ func (ig *ingester) submit(ctx context.Context, in dialog.Inbound) (dialog.Inbou
 	ig.mu.RLock()
 	if ig.closed {
 		ig.mu.RUnlock()
-		return dialog.InboundResult{}, apperr.New(apperr.Unavailable, "the server is shutting down")
+		return dialog.InboundResult{}, Unavailable(errIngestClosed, CauseShutdown)
 	}
 	select {
-	case ig.reqs <- r:
+	case ig.queueOf(in.LineID) <- r:
 		ig.mu.RUnlock()
 	case <-ctx.Done():
 		ig.mu.RUnlock()
@@ -126,21 +144,25 @@ func (ig *ingester) stop() {
 	ig.mu.Lock()
 	if !ig.closed {
 		ig.closed = true
-		close(ig.reqs)
+		for _, q := range ig.queues {
+			close(q)
+		}
 	}
 	ig.mu.Unlock()
 	ig.wg.Wait()
 }
 
-func (ig *ingester) run() {
+var errIngestClosed = errors.New("the inbound writer is stopped")
+
+func (ig *ingester) run(reqs chan *ingestReq) {
 	defer ig.wg.Done()
 	batch := make([]*ingestReq, 0, ig.maxBatch)
-	for r := range ig.reqs {
+	for r := range reqs {
 		batch = append(batch[:0], r)
 	fill:
 		for len(batch) < ig.maxBatch {
 			select {
-			case r, ok := <-ig.reqs:
+			case r, ok := <-reqs:
 				if !ok {
 					break fill
 				}
@@ -162,6 +184,9 @@ func (ig *ingester) commit(batch []*ingestReq) {
 	for attempt := 0; ; attempt++ {
 		bad := -1
 		err := ig.s.inTx(context.Background(), func(t *tx) error {
+			if err := t.lockLines(batch, failed); err != nil {
+				return err
+			}
 			for i, r := range batch {
 				if failed[i] {
 					continue
@@ -195,6 +220,30 @@ func (ig *ingester) commit(batch []*ingestReq) {
 	for i, r := range batch {
 		r.done <- results[i]
 	}
+}
+
+// lockLines locks the lines of a batch's messages in id order, first, so
+// that the batch takes its locks in the order of every routing transaction
+// (line, then session, then dialog) and cannot deadlock with them. SQLite
+// has one writer: nothing to order.
+func (t *tx) lockLines(batch []*ingestReq, failed []bool) error {
+	if t.s.engine != Postgres {
+		return nil
+	}
+	var ids []string
+	for i, r := range batch {
+		if !failed[i] && !slices.Contains(ids, r.in.LineID) {
+			ids = append(ids, r.in.LineID)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		var one int
+		if err := t.row(qLockLineOnly, []any{id}, &one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	return nil
 }
 
 func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {

@@ -144,61 +144,75 @@ func (t *tx) loadOperators(lr lineRules, now int64) ([]routing.Operator, []strin
 }
 
 // Distribute offers a line's waiting sessions, first come first served,
-// while anybody is eligible. It returns how many offers it made.
+// while anybody is eligible. It returns how many offers it made. A backlog
+// is drained in transactions of at most drainBatch offers, each with its own
+// time and deadlines, so other writers (status changes, takes, inbound)
+// get the database between batches.
 func (s *Store) Distribute(ctx context.Context, lineID string) (int, error) {
-	var n int
-	err := s.inTx(ctx, func(t *tx) error {
-		var err error
-		n, err = t.distribute(lineID, micros(s.now()))
-		return err
-	})
-	if apperr.Is(err, apperr.NotFound) {
-		return 0, nil // the line was deleted meanwhile
+	total := 0
+	for {
+		var n int
+		var more bool
+		err := s.inTx(ctx, func(t *tx) error {
+			var err error
+			n, more, err = t.distribute(lineID, micros(s.now()))
+			return err
+		})
+		if apperr.Is(err, apperr.NotFound) {
+			return total, nil // the line was deleted meanwhile
+		}
+		if err != nil {
+			return total, dbErr(err, "distribute")
+		}
+		total += n
+		if !more || ctx.Err() != nil {
+			return total, nil
+		}
 	}
-	return n, dbErr(err, "distribute")
 }
 
-func (t *tx) distribute(lineID string, now int64) (int, error) {
+// drainBatch bounds the offers of one distribution transaction.
+const drainBatch = 256
+
+// distribute makes at most drainBatch offers on a line; more reports that
+// sessions may still wait for an eligible operator.
+func (t *tx) distribute(lineID string, now int64) (offers int, more bool, err error) {
 	lr, err := t.lockLine(lineID)
 	if err != nil || !lr.active {
-		return 0, err
+		return 0, false, err
 	}
 	ops, names, err := t.loadOperators(lr, now)
 	if err != nil || len(ops) == 0 {
-		return 0, err
+		return 0, false, err
 	}
 	if lr.rules.Mode == line.ModeAll {
 		return t.distributeAll(lr, ops, names, now)
 	}
 	// Offer times are distinct and increasing, so evenly's "least recently
 	// offered" has no ties within a batch or with earlier batches.
-	offers, seq := 0, lastOffer(ops, now)
-	for {
-		rows, err := t.query(qWaitingSessions, lineID)
-		if err != nil {
-			return offers, err
-		}
-		waiting, err := collect(rows, scanSessionRow)
-		if err != nil {
-			return offers, err
-		}
-		for i := range waiting {
-			r := &waiting[i]
-			pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return triedHas(r.Tried, ops[j].ID) })
-			if pick < 0 {
-				return offers, nil // nobody eligible: the rest waits, in order
-			}
-			seq++ // a distinct, increasing offer time orders evenly's choice within one batch
-			old := *r
-			if err := t.offerTo(lr, &old, r, &ops[pick], names[pick], wrapped, now, seq, "queued"); err != nil {
-				return offers, err
-			}
-			offers++
-		}
-		if len(waiting) < 256 {
-			return offers, nil
-		}
+	seq := lastOffer(ops, now)
+	rows, err := t.query(qWaitingSessions, lineID)
+	if err != nil {
+		return 0, false, err
 	}
+	waiting, err := collect(rows, scanSessionRow)
+	if err != nil {
+		return 0, false, err
+	}
+	for i := range waiting {
+		r := &waiting[i]
+		pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return triedHas(r.Tried, ops[j].ID) })
+		if pick < 0 {
+			return offers, false, nil // nobody eligible: the rest waits, in order
+		}
+		seq++ // a distinct, increasing offer time orders evenly's choice within one batch
+		old := *r
+		if err := t.offerTo(lr, &old, r, &ops[pick], names[pick], wrapped, now, seq, "queued"); err != nil {
+			return offers, false, err
+		}
+		offers++
+	}
+	return offers, len(waiting) == drainBatch, nil
 }
 
 // offerTo offers session r (read as old) to op alone, with a deadline of
@@ -244,29 +258,29 @@ func (t *tx) offerTo(lr lineRules, old, r *sessionRow, op *routing.Operator, nam
 
 // distributeAll shows every waiting session to every eligible operator who
 // does not see it yet (the all mode).
-func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string, now int64) (int, error) {
+func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string, now int64) (int, bool, error) {
 	eligible := lr.rules.ChooseAll(ops)
 	if len(eligible) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	rows, err := t.query(qWaitingAll, lr.id)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	waiting, err := collect(rows, scanSessionRow)
 	if err != nil || len(waiting) == 0 {
-		return 0, err
+		return 0, false, err
 	}
 	rows, err = t.query(qLineOffers, lr.id)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	seen := map[[2]string]bool{}
 	for rows.Next() {
 		var sid, uid string
 		if err := rows.Scan(&sid, &uid); err != nil {
 			rows.Close()
-			return 0, err
+			return 0, false, err
 		}
 		seen[[2]string{sid, uid}] = true
 	}
@@ -281,7 +295,7 @@ func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string,
 				continue // sees it already, or skipped it
 			}
 			if _, err := t.exec(qInsertOffer, r.ID, ops[j].ID, r.LineID, now); err != nil {
-				return offers, err
+				return offers, false, err
 			}
 			added = append(added, ops[j].ID)
 			if who != "" {
@@ -294,12 +308,15 @@ func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string,
 		}
 		offers += len(added)
 		if err := t.event(r, "", dialog.Ev("offered_all", "names", who), now); err != nil {
-			return offers, err
+			return offers, false, err
 		}
 		t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
 			SessionID: r.ID, UserIDs: added, Reason: "all", At: fromMicros(now)})
+		if offers >= drainBatch && i < len(waiting)-1 {
+			return offers, true, nil // the rest in the next transaction
+		}
 	}
-	return offers, nil
+	return offers, false, nil
 }
 
 // Take gives an offered session to userID. Exactly one operator wins a

@@ -40,6 +40,7 @@ var (
 	qMirrorDialog = q(`UPDATE dialogs SET status = $2, operator_id = $3, session_id = $4 WHERE id = $1`)
 	qAddOpenTotal = q(`INSERT INTO operator_load (user_id, open_total) VALUES ($1, $2)
 		ON CONFLICT (user_id) DO UPDATE SET open_total = operator_load.open_total + excluded.open_total RETURNING open_total`)
+	qLineLoadOf  = q(`SELECT open_count, answered_count, waiting_count, closing_count FROM line_load WHERE line_id = $1 AND user_id = $2`)
 	qAddLineLoad = q(`INSERT INTO line_load (line_id, user_id, open_count, answered_count, waiting_count, closing_count) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (line_id, user_id) DO UPDATE SET open_count = line_load.open_count + excluded.open_count,
 		answered_count = line_load.answered_count + excluded.answered_count, waiting_count = line_load.waiting_count + excluded.waiting_count,

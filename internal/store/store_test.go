@@ -141,7 +141,7 @@ func TestUsersAndAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = f.s.CreateUser(ctx, user.User{WorkspaceID: f.ws.ID, Email: "a@x.io", Name: "B", Role: user.Manager, Active: true, PasswordHash: "h"})
-		mustCode(t, err, apperr.Invalid)
+		mustCode(t, err, apperr.Conflict) // 409: the e-mail is taken
 		// The last administrator can be neither demoted nor deactivated.
 		_, err = f.s.UpdateUser(ctx, f.ws.ID, admin.ID, func(u *user.User) error { u.Role = user.Manager; return nil })
 		mustCode(t, err, apperr.Conflict)
@@ -194,7 +194,8 @@ func TestIngestIdempotentAndSessions(t *testing.T) {
 		if _, err := f.s.UpdateLine(ctx, f.ws.ID, f.ln.ID, func(l *line.Line) error { l.Queue = []string{op.ID}; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.s.AddOperatorMessage(ctx, f.ws.ID, r1.DialogID, op.ID, "hi!"); err != nil {
+		// Nothing offered it (no routing runs here): a supervisor's reply takes it.
+		if _, err := f.s.AddOperatorReply(ctx, f.ws.ID, r1.DialogID, store.Writer{UserID: op.ID, MayIntercept: true}, "hi!"); err != nil {
 			t.Fatal(err)
 		}
 		d, _ := f.s.GetDialog(ctx, f.ws.ID, r1.DialogID)

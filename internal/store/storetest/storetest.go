@@ -91,3 +91,38 @@ func Open(t testing.TB, engine string, opt store.Options) *store.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// OwnDatabase creates a fresh PostgreSQL database on the test server and
+// returns its DSN; it is dropped when the test ends. Tests that read
+// database-wide statistics (pg_stat_database) use one so that other
+// packages running at the same time do not show in them.
+func OwnDatabase(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Fatalf("%s is not set", EnvPostgres)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "ol_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvPostgres, err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
