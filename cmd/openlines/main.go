@@ -39,6 +39,7 @@ Commands:
   workspace create      create a workspace (and its administrator)
   workspace set-plan    change a workspace's plan
   simulate              simulate a line (queueing model) to size a team
+  bench                 drive a running server through its API and measure it
   version               print the version
 
 Every flag has an environment twin: --max-body is OPENLINES_MAX_BODY.
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo(ctx, rest, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, rest, stdout, stderr)
+	case "bench":
+		return bench(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "openlines", version)
 		return nil
