@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/channel"
@@ -65,8 +67,16 @@ func (s *Store) ListChannels(ctx context.Context, wsID, lineID string) ([]channe
 }
 
 // InboundTarget returns the channel a customer message arrives on, with the
-// active flag of its line, checked in the workspace.
+// active flag of its line. It is on every inbound message's path, so the
+// answer is cached for targetTTL; a change of a line (settings, active,
+// deletion, a plan that deactivates it) on this node clears the cache at
+// once, and other nodes see it within targetTTL.
 func (s *Store) InboundTarget(ctx context.Context, wsID, channelID string) (c channel.Channel, lineActive bool, err error) {
+	key := wsID + "/" + channelID
+	t, gen, ok := s.targets.get(key, s.clock.Now())
+	if ok {
+		return t.ch, t.lineActive, nil
+	}
 	var created int64
 	err = s.read.QueryRowContext(ctx, `SELECT `+prefixed("c.", channelCols)+`, l.active FROM channels c JOIN lines l ON l.id = c.line_id
 		WHERE c.workspace_id = $1 AND c.id = $2`, wsID, channelID).
@@ -75,5 +85,58 @@ func (s *Store) InboundTarget(ctx context.Context, wsID, channelID string) (c ch
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, apperr.NotFoundf("channel %s not found", channelID)
 	}
-	return c, lineActive, dbErr(err, "get channel")
+	if err != nil {
+		return c, false, dbErr(err, "get channel")
+	}
+	s.targets.put(key, target{ch: c, lineActive: lineActive}, gen, s.clock.Now())
+	return c, lineActive, nil
+}
+
+// targetTTL bounds how long a cached inbound target is believed.
+const targetTTL = 2 * time.Second
+
+type target struct {
+	ch         channel.Channel
+	lineActive bool
+	at         time.Time
+}
+
+// targetCache holds recent inbound targets by workspace and channel. Its
+// generation moves at every clear, so a read that raced with a change is
+// never stored.
+type targetCache struct {
+	mu  sync.Mutex
+	m   map[string]target
+	gen uint64
+}
+
+func (c *targetCache) get(key string, now time.Time) (target, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[key]
+	if !ok || now.Sub(t.at) >= targetTTL || now.Before(t.at) {
+		return target{}, c.gen, false
+	}
+	return t, c.gen, true
+}
+
+func (c *targetCache) put(key string, t target, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return // a line changed since the read began
+	}
+	if c.m == nil || len(c.m) >= 10_000 {
+		c.m = map[string]target{}
+	}
+	t.at = now
+	c.m[key] = t
+}
+
+// clear forgets every target: a line changed.
+func (c *targetCache) clear() {
+	c.mu.Lock()
+	c.m = nil
+	c.gen++
+	c.mu.Unlock()
 }

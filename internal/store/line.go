@@ -229,12 +229,14 @@ func (s *Store) UpdateLine(ctx context.Context, wsID, id string, change func(*li
 		out = l
 		return nil
 	})
+	s.targets.clear() // after the commit: no read can refill it with the old line
 	return out, dbErr(err, "update line")
 }
 
 // DeleteLine deletes a line with its channels, customers, dialogs, sessions
 // and messages in one transaction, after confirm approves the line as it is.
 func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(line.Line) error) error {
+	defer s.targets.clear()
 	return dbErr(s.inTx(ctx, func(t *tx) error {
 		l, err := loadLine(t, wsID, id)
 		if err != nil {

@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/store/storetest"
 	"github.com/openlines/openlines/internal/user"
@@ -93,6 +95,30 @@ func TestTouchPresence(t *testing.T) {
 		defer mu.Unlock()
 		if len(evs) != 0 {
 			t.Fatalf("a repeated touch emitted %v", evs)
+		}
+	})
+}
+
+// The inbound target is cached, but a change of its line is seen at once.
+func TestInboundTargetFollowsLineChanges(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		f := newFixture(t, engine, workspace.Enterprise)
+		for _, want := range []bool{true, false, true} {
+			if _, err := f.s.UpdateLine(ctx, f.ws.ID, f.ln.ID, func(l *line.Line) error { l.Active = want; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second answer comes from the cache
+				_, active, err := f.s.InboundTarget(ctx, f.ws.ID, f.ch.ID)
+				if err != nil || active != want {
+					t.Fatalf("line active=%v: target says %v (%v)", want, active, err)
+				}
+			}
+		}
+		if err := f.s.DeleteLine(ctx, f.ws.ID, f.ln.ID, func(line.Line) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.s.InboundTarget(ctx, f.ws.ID, f.ch.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("the channel of a deleted line: %v", err)
 		}
 	})
 }

@@ -60,6 +60,7 @@ type Store struct {
 
 	stmts    map[*query]*sql.Stmt // every registered query, prepared at open
 	settings settingsCache
+	targets  targetCache
 
 	ingest *ingester
 }

@@ -62,6 +62,7 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]workspace.Workspace, erro
 // SetPlan changes a workspace's plan. Lowering it keeps the oldest active
 // lines up to the new limit and deactivates the rest; it returns their ids.
 func (s *Store) SetPlan(ctx context.Context, wsID string, plan workspace.Plan) (deactivated []string, err error) {
+	defer s.targets.clear()
 	err = s.inTx(ctx, func(t *tx) error {
 		deactivated = nil
 		if _, err := lockWorkspacePlan(t, wsID); err != nil {
