@@ -1,8 +1,12 @@
 package realtime
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -27,9 +31,9 @@ type Client struct {
 	Recheck func(context.Context) (bool, error)
 }
 
-// conn is one open connection. It costs one goroutine while idle — the
-// handler's, reading — and a writer goroutine only while it has messages
-// to send; its queue is a slice that grows only when used.
+// conn is one open connection. It costs one goroutine while idle — its
+// reader — and a writer goroutine only while it has messages to send; its
+// queue is a slice that grows only when used.
 type conn struct {
 	Client
 	ws *websocket.Conn
@@ -119,38 +123,47 @@ type clientMessage struct {
 // (the library's default check), so other sites cannot open it with the
 // user's cookie.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, cl Client) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return // Accept has answered
 	}
-	defer ws.CloseNow()
 	ws.SetReadLimit(4096)
 	c := &conn{Client: cl, ws: ws}
 	if !h.add(c) {
 		ws.Close(websocket.StatusGoingAway, "the server is shutting down")
+		ws.CloseNow()
 		return
 	}
-	defer h.remove(c)
 	if cl.Online != nil {
 		if err := cl.Online(r.Context()); err != nil {
 			h.log.Warn("realtime: presence", "error", err)
 		}
 	}
-	if !cl.Expires.IsZero() {
-		t := time.AfterFunc(time.Until(cl.Expires), func() { c.drop(CloseUnauthorized, "the sign-in has expired") })
+	// The connection is read by a goroutine of its own, started with a small
+	// stack, and the handler returns: its goroutine's stack has grown through
+	// the middleware, the sign-in lookup and the upgrade, and an idle socket
+	// would keep it for as long as it stays open.
+	go h.read(c)
+}
+
+// read reads what the screen sends (typing) until the connection ends;
+// closing it (drop) ends the read.
+func (h *Hub) read(c *conn) {
+	defer c.ws.CloseNow()
+	defer h.remove(c)
+	if !c.Expires.IsZero() {
+		t := time.AfterFunc(time.Until(c.Expires), func() { c.drop(CloseUnauthorized, "the sign-in has expired") })
 		defer t.Stop()
 	}
-	// The handler's goroutine reads: typing, and noticing a closed socket.
-	// Closing the connection (drop) ends the read.
 	ctx := context.Background()
 	for {
-		_, b, err := ws.Read(ctx)
+		_, b, err := c.ws.Read(ctx)
 		if err != nil {
 			return
 		}
 		var m clientMessage
 		if json.Unmarshal(b, &m) == nil && m.Type == events.Typing && validID(m.DialogID) && h.opt.Publish != nil {
-			h.opt.Publish([]events.Event{{Type: events.Typing, WorkspaceID: cl.WorkspaceID, DialogID: m.DialogID, UserIDs: []string{cl.UserID}, At: time.Now().UTC()}})
+			h.opt.Publish([]events.Event{{Type: events.Typing, WorkspaceID: c.WorkspaceID, DialogID: m.DialogID, UserIDs: []string{c.UserID}, At: time.Now().UTC()}})
 		}
 	}
 }
@@ -175,4 +188,33 @@ func validID(s string) bool {
 		}
 	}
 	return true
+}
+
+// Buffer sizes of a connection: events are small and an idle connection
+// should cost little; a larger message is read or written past the buffer.
+const (
+	readBuffer  = 512
+	writeBuffer = 1024
+)
+
+// smallBuffers hands the WebSocket library smaller buffers than net/http's
+// 4 KiB reader and writer, which a hijacked connection otherwise keeps for
+// as long as it is open (8 KiB of 18 per idle socket).
+type smallBuffers struct{ http.ResponseWriter }
+
+func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := brw.Writer.Flush(); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	var r io.Reader = c
+	if n := brw.Reader.Buffered(); n > 0 { // the client wrote before the upgrade finished
+		b, _ := brw.Reader.Peek(n)
+		r = io.MultiReader(bytes.NewReader(bytes.Clone(b)), c)
+	}
+	return c, bufio.NewReadWriter(bufio.NewReaderSize(r, readBuffer), bufio.NewWriterSize(c, writeBuffer)), nil
 }
