@@ -42,13 +42,7 @@ func TestCachedCredentialsRevokedEverywhere(t *testing.T) {
 
 		// A session cookie cached on B: signing out through A ends it on B.
 		op := a.login("op@acme.test", testPassword)
-		var cookie string
-		for _, c := range op.hc.Jar.Cookies(mustURL(t, a.srv.URL)) {
-			if c.Name == httpapi.SessionCookie {
-				cookie = c.Value
-			}
-		}
-		onB := b.withCookie(cookie)
+		onB := b.withCookie(sessionCookie(t, a, op))
 		onB.do("GET", "/api/v1/me", nil).want(http.StatusOK)
 		op.do("POST", "/api/v1/auth/logout", nil).want(http.StatusNoContent)
 		onB.do("GET", "/api/v1/me", nil).wantErr(http.StatusUnauthorized, "unauthorized")
@@ -56,25 +50,25 @@ func TestCachedCredentialsRevokedEverywhere(t *testing.T) {
 		// A role change made on A is seen on B at once: a demoted
 		// administrator cannot create a line there.
 		op2 := a.user(a.ws.ID, "boss@acme.test", user.Administrator, false)
-		boss := a.login("boss@acme.test", testPassword)
-		var bossCookie string
-		for _, c := range boss.hc.Jar.Cookies(mustURL(t, a.srv.URL)) {
-			if c.Name == httpapi.SessionCookie {
-				bossCookie = c.Value
-			}
-		}
-		bossOnB := b.withCookie(bossCookie)
+		bossOnB := b.withCookie(sessionCookie(t, a, a.login("boss@acme.test", testPassword)))
 		bossOnB.do("GET", "/api/v1/me", nil).want(http.StatusOK)
 		a.c.do("PATCH", "/api/v1/users/"+op2.ID, map[string]any{"role": "manager"}).want(http.StatusOK)
 		bossOnB.do("POST", "/api/v1/lines", map[string]any{"name": "Nope"}).wantErr(http.StatusForbidden, "forbidden")
 	})
 }
 
-func mustURL(t *testing.T, s string) *url.URL {
+// sessionCookie is the session cookie a signed-in client holds for h.
+func sessionCookie(t *testing.T, h *harness, c *client) string {
 	t.Helper()
-	u, err := url.Parse(s)
+	u, err := url.Parse(h.srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		if ck.Name == httpapi.SessionCookie {
+			return ck.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
 }

@@ -92,10 +92,8 @@ func (a *api) call(ctx context.Context, hc *http.Client, bearer bool, method, pa
 		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != want {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 300))
-		io.Copy(io.Discard, res.Body)
-		return &StatusError{Code: res.StatusCode, Body: strings.TrimSpace(string(b))}
+	if err := wantStatus(res, want); err != nil {
+		return err
 	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, res.Body)
@@ -133,10 +131,8 @@ func (a *api) post(ctx context.Context, path string, body []byte, want int) erro
 		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != want {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 300))
-		io.Copy(io.Discard, res.Body)
-		return &StatusError{Code: res.StatusCode, Body: strings.TrimSpace(string(b))}
+	if err := wantStatus(res, want); err != nil {
+		return err
 	}
 	_, err = io.Copy(io.Discard, res.Body)
 	return err
@@ -253,4 +249,15 @@ func (a *api) countOffered(ctx context.Context, lineID string) (offered, queued 
 		cursor = page.NextCursor
 	}
 	return offered, queued, nil
+}
+
+// wantStatus returns a StatusError, with the start of the body, unless the
+// response has status want.
+func wantStatus(res *http.Response, want int) error {
+	if res.StatusCode == want {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 300))
+	io.Copy(io.Discard, res.Body)
+	return &StatusError{Code: res.StatusCode, Body: strings.TrimSpace(string(b))}
 }

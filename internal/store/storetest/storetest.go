@@ -54,19 +54,8 @@ func DSN(t testing.TB, engine string) string {
 	if base == "" {
 		t.Fatalf("%s is not set", EnvPostgres)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create test schema: %v", err)
-	}
+	schema := "t_" + randomName()
+	admin := adminExec(t, base, "CREATE SCHEMA "+schema)
 	t.Cleanup(func() {
 		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
 		admin.Close()
@@ -102,19 +91,8 @@ func OwnDatabase(t testing.TB) string {
 	if base == "" {
 		t.Fatalf("%s is not set", EnvPostgres)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "ol_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatalf("create test database: %v", err)
-	}
+	name := "ol_" + randomName()
+	admin := adminExec(t, base, "CREATE DATABASE "+name)
 	t.Cleanup(func() {
 		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		admin.Close()
@@ -125,4 +103,27 @@ func OwnDatabase(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+func randomName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// adminExec runs a statement on the test server and returns the open
+// connection pool for the caller's cleanup.
+func adminExec(t testing.TB, dsn, stmt string) *sql.DB {
+	t.Helper()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, stmt); err != nil {
+		admin.Close()
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	return admin
 }
