@@ -88,6 +88,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ principal) erro
 	}
 	u, err := s.store.UserByEmail(r.Context(), email)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		s.logins.release(email, ip)
 		return err
 	}
 	found := err == nil
@@ -99,6 +100,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ principal) erro
 			user.BurnPasswordCheck(req.Password) // the same time as a real check
 		}
 	}); err != nil {
+		s.logins.release(email, ip)
 		return err
 	}
 	if !found || !match || !u.Active {

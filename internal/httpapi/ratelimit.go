@@ -112,6 +112,21 @@ func (g *loginGuard) succeed(address, ip string) {
 	g.trusted[pk] = g.now()
 }
 
+// release gives back the attempt of a sign-in that could not be judged (the
+// database or the hash slots were unavailable): it is no failure.
+func (g *loginGuard) release(address, ip string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, e := range []struct {
+		m   map[string]*failures
+		key string
+	}{{g.pair, address + "\x00" + ip}, {g.ip, ip}, {g.addr, address}} {
+		if f := e.m[e.key]; f != nil && f.count > 0 {
+			f.count--
+		}
+	}
+}
+
 // current returns key's live counter, dropping an expired one.
 func (g *loginGuard) current(m map[string]*failures, key string, now time.Time) *failures {
 	f, ok := m[key]

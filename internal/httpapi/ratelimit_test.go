@@ -53,4 +53,12 @@ func TestLoginGuard(t *testing.T) {
 	if !allowed("a@x", "9.9.9.9") {
 		t.Fatal("the owner's trusted IP is locked out by others' failures")
 	}
+	// An attempt that could not be judged (database away) is given back.
+	now = now.Add(15 * time.Minute)
+	for range 20 {
+		if !allowed("b@x", "5.5.5.5") {
+			t.Fatal("released attempts were counted as failures")
+		}
+		g.release("b@x", "5.5.5.5")
+	}
 }

@@ -119,8 +119,8 @@ func (h *Hub) OnEvents(evs []events.Event) {
 	defer h.mu.RUnlock()
 	for _, ev := range evs {
 		switch ev.Type {
-		case events.Capacity, events.TimersChanged:
-			continue // internal to routing
+		case events.Capacity, events.TimersChanged, events.UserChanged:
+			continue // internal to routing and the credential cache
 		case events.AuthRevoked:
 			h.revoke(ev)
 			continue
