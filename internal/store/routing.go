@@ -199,34 +199,28 @@ func (t *tx) distribute(lineID string, now int64) (offers int, more bool, err er
 	if err != nil {
 		return 0, false, err
 	}
+	b := newOfferBatch(lr, now, "queued")
+	more = len(waiting) == drainBatch
 	for i := range waiting {
 		r := &waiting[i]
 		pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return triedHas(r.Tried, ops[j].ID) })
 		if pick < 0 {
-			return offers, false, nil // nobody eligible: the rest waits, in order
+			more = false // nobody eligible: the rest waits, in order
+			break
 		}
 		seq++ // a distinct, increasing offer time orders evenly's choice within one batch
-		old := *r
-		if err := t.offerTo(lr, &old, r, &ops[pick], names[pick], wrapped, now, seq, "queued"); err != nil {
-			return offers, false, err
-		}
-		offers++
+		b.add(*r, &ops[pick], names[pick], wrapped, seq)
 	}
-	return offers, len(waiting) == drainBatch, nil
+	if err := t.writeOffers(b); err != nil {
+		return 0, false, err
+	}
+	return len(b.offers), more, nil
 }
 
 // offerTo offers session r (read as old) to op alone, with a deadline of
 // queue_time from at, and updates op's in-memory counters.
 func (t *tx) offerTo(lr lineRules, old, r *sessionRow, op *routing.Operator, name string, wrapped bool, at, seq int64, why string) error {
-	r.OfferedAlone = op.ID
-	r.OfferDeadline = at + int64(lr.settings.QueueTime)*1e6
-	if lr.rules.Mode == line.ModeStrictly {
-		if wrapped || r.Tried == "" {
-			r.Tried = op.ID
-		} else if !triedHas(r.Tried, op.ID) {
-			r.Tried += "," + op.ID
-		}
-	}
+	markOffered(lr, r, op, wrapped, at, seq)
 	if old.OfferedAlone != "" && old.OfferedAlone != op.ID {
 		if _, err := t.exec(qDeleteOffer, r.ID, old.OfferedAlone); err != nil {
 			return err
@@ -244,7 +238,6 @@ func (t *tx) offerTo(lr lineRules, old, r *sessionRow, op *routing.Operator, nam
 			op.Counted += nl.counted(lr.settings.LimitExcludes)
 		}
 	}
-	op.LastOfferedAt = seq
 	if _, err := t.exec(qLastOffered, r.LineID, op.ID, seq); err != nil {
 		return err
 	}
