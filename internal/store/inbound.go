@@ -181,14 +181,22 @@ func (ig *ingester) run(reqs chan *ingestReq) {
 func (ig *ingester) commit(batch []*ingestReq) {
 	results := make([]ingestRes, len(batch))
 	failed := make([]bool, len(batch))
+	fast := ig.s.engine == Postgres && len(batch) > 1
 	for attempt := 0; ; attempt++ {
-		bad := -1
+		bad, fastFailed := -1, false
 		err := ig.s.inTx(context.Background(), func(t *tx) error {
 			if err := t.lockLines(batch, failed); err != nil {
 				return err
 			}
+			done := make([]bool, len(batch))
+			if fast {
+				if err := t.ingestFast(batch, failed, done, results); err != nil {
+					fastFailed = true
+					return err
+				}
+			}
 			for i, r := range batch {
-				if failed[i] {
+				if failed[i] || done[i] {
 					continue
 				}
 				res, err := ingestOne(t, r.in)
@@ -202,6 +210,9 @@ func (ig *ingester) commit(batch []*ingestReq) {
 		})
 		switch {
 		case err == nil:
+		case fastFailed:
+			fast = false // the batch again, a message at a time
+			continue
 		case bad >= 0 && isUniqueViolation(err) && attempt < 10:
 			continue // a race with another writer: the retry finds its row
 		case bad >= 0 && attempt < len(batch)+3:
@@ -362,11 +373,7 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 		return fail(err)
 	}
 	st := lr.settings
-	offHours := !st.WorkingHours.IsOpen(fromMicros(at))
-	unchanged := (r.Status == dialog.StatusQueued && r.OperatorID == "" ||
-		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned)) &&
-		(!offHours || r.OffHours && (r.OffHoursSent || st.WorkingHours.OffHoursRule != line.RuleText))
-	if !unchanged {
+	if !changesNothing(&r, st, at) {
 		// A change may move load: lock the line, then the session, as every
 		// routing decision does.
 		if r, lr, err = t.lockSession(wsID, sessionID); err != nil {
@@ -429,6 +436,17 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 		r = next
 	}
 	return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, r.LineID, nil
+}
+
+// changesNothing reports whether a customer message leaves its open
+// session as it is: waiting in the queue for nobody in particular, or in
+// work with nobody or pinned, and no off-hours text due. Only then may it be
+// written without locking the line and the session.
+func changesNothing(r *sessionRow, st line.Settings, at int64) bool {
+	offHours := !st.WorkingHours.IsOpen(fromMicros(at))
+	return (r.Status == dialog.StatusQueued && r.OperatorID == "" ||
+		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned)) &&
+		(!offHours || r.OffHours && (r.OffHoursSent || st.WorkingHours.OffHoursRule != line.RuleText))
 }
 
 // operatorGone tells why (a reason code) an operator can no longer serve a

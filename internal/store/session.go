@@ -62,6 +62,27 @@ func scanSessionRow(sc interface{ Scan(...any) error }) (sessionRow, error) {
 	return r, err
 }
 
+// nullableDests are scan destinations for the session's columns when the
+// row may be absent (a LEFT JOIN): NULLs leave zero values, and an absent
+// session an empty ID.
+func (r *sessionRow) nullableDests() []any {
+	return []any{nullable(&r.ID), nullable(&r.WorkspaceID), nullable(&r.DialogID), nullable(&r.LineID), nullable(&r.Status),
+		nullable(&r.OperatorID), nullable(&r.OfferedAlone), nullBool{&r.Answered}, nullBool{&r.Pinned}, nullBool{&r.OffHours},
+		nullableInt(&r.OpenedAt), nullableInt(&r.QueuedAt), nullableInt(&r.FirstResponseAt), nullableInt(&r.ClosedAt),
+		nullableInt(&r.OfferDeadline), nullable(&r.Tried), nullBool{&r.Direct}, nullBool{&r.OffHoursSent}, nullBool{&r.Rated},
+		nullable(&r.RatingToken), nullableInt(&r.RatingRequestedAt)}
+}
+
+// nullBool scans a NULL-able boolean column (false for NULL).
+type nullBool struct{ p *bool }
+
+func (n nullBool) Scan(v any) error {
+	var nb sql.NullBool
+	err := nb.Scan(v)
+	*n.p = nb.Bool
+	return err
+}
+
 // nullable scans a NULL-able text column into a string ("" for NULL).
 func nullable(p *string) sql.Scanner { return nullString{p} }
 
