@@ -373,7 +373,7 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 		return fail(err)
 	}
 	st := lr.settings
-	if !changesNothing(&r, st, at) {
+	if !changesNothing(&r, st, at, false) {
 		// A change may move load: lock the line, then the session, as every
 		// routing decision does.
 		if r, lr, err = t.lockSession(wsID, sessionID); err != nil {
@@ -440,12 +440,13 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 
 // changesNothing reports whether a customer message leaves its open
 // session as it is: waiting in the queue for nobody in particular, or in
-// work with nobody or pinned, and no off-hours text due. Only then may it be
-// written without locking the line and the session.
-func changesNothing(r *sessionRow, st line.Settings, at int64) bool {
+// work with nobody, pinned, or with an operator known to still serve it
+// (operatorStays), and no off-hours text due. Only then may it be written
+// without locking the line and the session.
+func changesNothing(r *sessionRow, st line.Settings, at int64, operatorStays bool) bool {
 	offHours := !st.WorkingHours.IsOpen(fromMicros(at))
 	return (r.Status == dialog.StatusQueued && r.OperatorID == "" ||
-		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned)) &&
+		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned || operatorStays)) &&
 		(!offHours || r.OffHours && (r.OffHoursSent || st.WorkingHours.OffHoursRule != line.RuleText))
 }
 

@@ -64,7 +64,8 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 	}
 
 	settings := map[string]lineRules{}
-	slowKeys := map[string]bool{} // a customer with a message going the slow way: the later ones too, in order
+	serving := map[operatorKey]bool{} // whether an operator still serves sessions of a line
+	slowKeys := map[string]bool{}     // a customer with a message going the slow way: the later ones too, in order
 	seenExt := map[string]bool{}
 	var msgs, touches valuesList
 	lastAt := map[string]int64{}
@@ -87,7 +88,23 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 				}
 				settings[in.LineID] = lr
 			}
-			fast = changesNothing(&st.s, lr.settings, micros(in.At))
+			at := micros(in.At)
+			fast = changesNothing(&st.s, lr.settings, at, false)
+			if !fast && st.s.Status == dialog.StatusInWork && st.s.OperatorID != "" && !st.s.Pinned {
+				// In work with an operator: unchanged while they still serve it
+				// (SPEC §5: otherwise the message returns it to the queue).
+				k := operatorKey{st.s.OperatorID, in.LineID, st.s.Direct}
+				stays, ok := serving[k]
+				if !ok {
+					why, err := t.operatorGone(lr, &st.s, at)
+					if err != nil {
+						return err
+					}
+					stays = why == ""
+					serving[k] = stays
+				}
+				fast = changesNothing(&st.s, lr.settings, at, stays)
+			}
 		}
 		if !fast {
 			slowKeys[key] = true
@@ -119,4 +136,11 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 	_, err = t.tx.ExecContext(t.ctx, `UPDATE dialogs SET last_message_at = GREATEST(dialogs.last_message_at, v.column2)
 		FROM (VALUES `+touches.sql()+`) AS v WHERE dialogs.id = v.column1`, touches.args...)
 	return err
+}
+
+// operatorKey names what operatorGone's answer depends on: the operator,
+// the line, and whether the session was given to them directly.
+type operatorKey struct {
+	user, line string
+	direct     bool
 }

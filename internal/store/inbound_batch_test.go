@@ -6,7 +6,10 @@ import (
 	"testing"
 
 	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/line"
+	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/store/storetest"
+	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/workspace"
 )
 
@@ -88,6 +91,86 @@ func TestConcurrentInboundBatches(t *testing.T) {
 			}
 			if len(texts) != want {
 				t.Fatalf("%s: %d customer messages stored, want %d: %v", name, len(texts), want, texts)
+			}
+		}
+	})
+}
+
+// Customers keep writing to sessions in work: while their operator still
+// serves them the messages change nothing (and PostgreSQL writes them as a
+// batch); once the operator is offline, the next message returns each
+// session to the queue (SPEC §5).
+func TestInboundToSessionsInWork(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		f := newFixture(t, engine, workspace.Enterprise)
+		op, err := f.s.CreateUser(ctx, user.User{WorkspaceID: f.ws.ID, Email: "op@x.io", Name: "Op", Role: user.Manager, Active: true, PasswordHash: "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.UpdateLine(ctx, f.ws.ID, f.ln.ID, func(l *line.Line) error {
+			l.Queue, l.CheckAvailable = []string{op.ID}, true
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.SetPresence(ctx, f.ws.ID, op.ID, "online"); err != nil {
+			t.Fatal(err)
+		}
+		const customers = 20
+		dialogs := make([]string, customers)
+		for c := range customers {
+			r, err := f.s.Ingest(ctx, f.inbound(fmt.Sprint("c", c), fmt.Sprint("c", c, "-0"), "hello"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dialogs[c] = r.DialogID
+			if _, err := f.s.AddOperatorReply(ctx, f.ws.ID, r.DialogID, store.Writer{UserID: op.ID, MayIntercept: true}, "hi"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write := func(round int) {
+			var wg sync.WaitGroup
+			for c := range customers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for m := range 5 {
+						if _, err := f.s.Ingest(ctx, f.inbound(fmt.Sprint("c", c), fmt.Sprint("c", c, "-", round, "-", m), "more")); err != nil {
+							t.Error(err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		write(1)
+		for _, id := range dialogs {
+			d, err := f.s.GetDialog(ctx, f.ws.ID, id)
+			if err != nil || d.Status != dialog.StatusInWork || d.OperatorID == nil || *d.OperatorID != op.ID {
+				t.Fatalf("while the operator serves: %+v %v", d, err)
+			}
+		}
+		if _, err := f.s.SetPresence(ctx, f.ws.ID, op.ID, "offline"); err != nil {
+			t.Fatal(err)
+		}
+		write(2)
+		for _, id := range dialogs {
+			d, err := f.s.GetDialog(ctx, f.ws.ID, id)
+			if err != nil || d.Status != dialog.StatusQueued || d.OperatorID != nil {
+				t.Fatalf("after the operator went offline: %+v %v", d, err)
+			}
+			ms, _ := f.s.ListMessages(ctx, f.ws.ID, id, "", 1000)
+			in, requeued := 0, 0
+			for _, m := range ms {
+				if m.Direction == dialog.In {
+					in++
+				}
+				if m.Kind == dialog.KindEvent && m.Event != nil && m.Event.Code == "requeued" && m.Event.Params["reason"] == "operator_unavailable" {
+					requeued++
+				}
+			}
+			if in != 11 || requeued != 1 {
+				t.Fatalf("dialog %s: %d customer messages (want 11), %d requeue events (want 1)", id, in, requeued)
 			}
 		}
 	})
