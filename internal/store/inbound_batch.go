@@ -29,7 +29,7 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 	if len(keys.args) == 0 {
 		return nil
 	}
-	rows, err := t.queryDynamic(`SELECT v.column1, m.id IS NOT NULL, c.id, c.name, d.id, d.line_id,
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT v.column1, m.id IS NOT NULL, c.id, c.name, d.id, d.line_id,
 		`+prefixed("s.", sessionRowCols)+`
 		FROM (VALUES `+keys.sql()+`) AS v
 		LEFT JOIN messages m ON m.channel_id = v.column2 AND m.external_id = v.column3
@@ -126,14 +126,14 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 	if len(msgs.args) == 0 {
 		return nil
 	}
-	if _, err := t.execDynamic(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
 		VALUES `+msgs.sql(), msgs.args...); err != nil {
 		return err
 	}
 	for _, id := range order {
 		touches.row(id, "TEXT", lastAt[id], "BIGINT")
 	}
-	_, err = t.execDynamic(`UPDATE dialogs SET last_message_at = GREATEST(dialogs.last_message_at, v.column2)
+	_, err = t.tx.ExecContext(t.ctx, `UPDATE dialogs SET last_message_at = GREATEST(dialogs.last_message_at, v.column2)
 		FROM (VALUES `+touches.sql()+`) AS v WHERE dialogs.id = v.column1`, touches.args...)
 	return err
 }

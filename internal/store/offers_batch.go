@@ -102,10 +102,10 @@ func (t *tx) writeOffers(b *offerBatch) error {
 		if err := t.setOffers(chunk, &sess); err != nil {
 			return err
 		}
-		if _, err := t.execDynamic(`INSERT INTO session_offers (session_id, user_id, line_id, offered_at) VALUES `+offers.sql(), offers.args...); err != nil {
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO session_offers (session_id, user_id, line_id, offered_at) VALUES `+offers.sql(), offers.args...); err != nil {
 			return err
 		}
-		if _, err := t.execDynamic(`INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at, kind, meta)
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at, kind, meta)
 			SELECT v.column1, d.workspace_id, d.id, v.column3, d.channel_id, '`+dialog.System+`', NULL, NULL, v.column4, v.column5, '`+dialog.KindEvent+`', v.column6
 			FROM (VALUES `+evs.sql()+`) AS v JOIN dialogs d ON d.id = v.column2`, evs.args...); err != nil {
 			return err
@@ -140,7 +140,7 @@ func (t *tx) addOfferLoads(b *offerBatch) error {
 			totals.row(id, "", o.n, "")
 			lines.row(b.lr.id, "", id, "", o.l.open, "", o.l.answered, "", o.l.waiting, "", o.l.closing, "", o.seq, "")
 		}
-		rows, err := t.queryDynamic(`INSERT INTO operator_load (user_id, open_total) VALUES `+totals.sql()+`
+		rows, err := t.tx.QueryContext(t.ctx, `INSERT INTO operator_load (user_id, open_total) VALUES `+totals.sql()+`
 			ON CONFLICT (user_id) DO UPDATE SET open_total = operator_load.open_total + excluded.open_total RETURNING open_total`, totals.args...)
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func (t *tx) addOfferLoads(b *offerBatch) error {
 		if over {
 			return apperr.New(apperr.Conflict, "an operator already has %d open sessions, the most anyone may have", routing.HardCap)
 		}
-		if _, err := t.execDynamic(`INSERT INTO line_load (line_id, user_id, open_count, answered_count, waiting_count, closing_count, last_offered_at)
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO line_load (line_id, user_id, open_count, answered_count, waiting_count, closing_count, last_offered_at)
 			VALUES `+lines.sql()+` ON CONFLICT (line_id, user_id) DO UPDATE SET open_count = line_load.open_count + excluded.open_count,
 			answered_count = line_load.answered_count + excluded.answered_count, waiting_count = line_load.waiting_count + excluded.waiting_count,
 			closing_count = line_load.closing_count + excluded.closing_count, last_offered_at = excluded.last_offered_at`, lines.args...); err != nil {
@@ -186,7 +186,7 @@ func (t *tx) setOffers(chunk []batchedOffer, sess *valuesList) error {
 		}
 		return nil
 	}
-	_, err := t.execDynamic(`UPDATE sessions SET offered_alone = v.column2, offer_deadline = v.column3, tried = v.column4
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET offered_alone = v.column2, offer_deadline = v.column3, tried = v.column4
 		FROM (VALUES `+sess.sql()+`) AS v WHERE sessions.id = v.column1`, sess.args...)
 	return err
 }

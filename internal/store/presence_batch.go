@@ -30,7 +30,7 @@ func (s *Store) TouchPresence(ctx context.Context, refs []UserRef) error {
 				ids[i] = r.UserID
 			}
 			in := placeholders(1, len(chunk))
-			rows, err := t.queryDynamic(`SELECT user_id, status, last_seen FROM presence WHERE user_id IN (`+in+`)`, ids...)
+			rows, err := t.tx.QueryContext(t.ctx, `SELECT user_id, status, last_seen FROM presence WHERE user_id IN (`+in+`)`, ids...)
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,7 @@ func (s *Store) TouchPresence(ctx context.Context, refs []UserRef) error {
 			if err := rows.Err(); err != nil {
 				return err
 			}
-			if _, err := t.execDynamic(`UPDATE presence SET last_seen = $1 WHERE user_id IN (`+placeholders(2, len(chunk))+`)`,
+			if _, err := t.tx.ExecContext(t.ctx, `UPDATE presence SET last_seen = $1 WHERE user_id IN (`+placeholders(2, len(chunk))+`)`,
 				append([]any{now}, ids...)...); err != nil {
 				return err
 			}

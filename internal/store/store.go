@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
@@ -295,27 +294,6 @@ func (t *tx) query(q *query, args ...any) (*sql.Rows, error) {
 // row runs a single-row query and scans it; no row is sql.ErrNoRows.
 func (t *tx) row(q *query, args []any, dest ...any) error {
 	return t.stmt(q).QueryRowContext(t.ctx, args...).Scan(dest...)
-}
-
-// execDynamic and queryDynamic run a statement built for the occasion (a
-// multi-row statement whose text depends on its number of rows). On
-// PostgreSQL it is planned for its arguments each time (an unnamed
-// statement, still one round trip): pgx would otherwise cache a prepared
-// statement per text, and PostgreSQL switch it to a generic plan made
-// while the tables were small — seen 10× slower once they had grown.
-func (t *tx) execDynamic(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, t.dynamicArgs(args)...)
-}
-
-func (t *tx) queryDynamic(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, t.dynamicArgs(args)...)
-}
-
-func (t *tx) dynamicArgs(args []any) []any {
-	if t.s.engine != Postgres {
-		return args
-	}
-	return append([]any{pgx.QueryExecModeExec}, args...)
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil. On
