@@ -50,24 +50,12 @@ func DSN(t testing.TB, engine string) string {
 	if engine == store.SQLite {
 		return filepath.Join(t.TempDir(), "openlines.db")
 	}
-	base := os.Getenv(EnvPostgres)
-	if base == "" {
-		t.Fatalf("%s is not set", EnvPostgres)
-	}
 	schema := "t_" + randomName()
-	admin := adminExec(t, base, "CREATE SCHEMA "+schema)
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
+	return onTestServer(t, "CREATE SCHEMA "+schema, "DROP SCHEMA "+schema+" CASCADE", func(u *url.URL) {
+		qv := u.Query()
+		qv.Set("search_path", schema)
+		u.RawQuery = qv.Encode()
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvPostgres, err)
-	}
-	qv := u.Query()
-	qv.Set("search_path", schema)
-	u.RawQuery = qv.Encode()
-	return u.String()
 }
 
 // Open opens a fresh, migrated store on engine, closed when the test ends.
@@ -87,21 +75,28 @@ func Open(t testing.TB, engine string, opt store.Options) *store.Store {
 // packages running at the same time do not show in them.
 func OwnDatabase(t testing.TB) string {
 	t.Helper()
+	name := "ol_" + randomName()
+	return onTestServer(t, "CREATE DATABASE "+name, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", func(u *url.URL) { u.Path = "/" + name })
+}
+
+// onTestServer runs create on the PostgreSQL test server, and drop when the
+// test ends, and returns the server's DSN as edit changes it.
+func onTestServer(t testing.TB, create, drop string, edit func(*url.URL)) string {
+	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
 		t.Fatalf("%s is not set", EnvPostgres)
 	}
-	name := "ol_" + randomName()
-	admin := adminExec(t, base, "CREATE DATABASE "+name)
-	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("%s: %v", EnvPostgres, err)
 	}
-	u.Path = "/" + name
+	admin := adminExec(t, base, create)
+	t.Cleanup(func() {
+		admin.Exec(drop)
+		admin.Close()
+	})
+	edit(u)
 	return u.String()
 }
 
