@@ -81,9 +81,8 @@ func (b *offerBatch) add(r sessionRow, op *routing.Operator, name string, wrappe
 // takes at most 65,535 parameters, SQLite 32,766).
 const rowsPerStatement = 200
 
-// write stores the batch: sessions, offers and timeline events in
-// multi-row statements, then each operator's counters (in id order, the
-// order every transaction that touches several takes them in).
+// writeOffers stores the batch: sessions, offers and timeline events in
+// multi-row statements, then the operators' counters (addOfferLoads).
 func (t *tx) writeOffers(b *offerBatch) error {
 	for start := 0; start < len(b.offers); start += rowsPerStatement {
 		chunk := b.offers[start:min(start+rowsPerStatement, len(b.offers))]
