@@ -24,8 +24,8 @@ func TestLoginConcurrentGuesses(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				r := h.anon().do("POST", "/api/v1/auth/login", map[string]any{"email": "admin@acme.test", "password": "guess"})
-				if r.status == http.StatusTooManyRequests && r.header.Get("Retry-After") == "" {
-					t.Error("429 without Retry-After")
+				if (r.status == http.StatusTooManyRequests || r.status == http.StatusServiceUnavailable) && r.header.Get("Retry-After") == "" {
+					t.Errorf("%d without Retry-After", r.status)
 				}
 				mu.Lock()
 				statuses[r.status]++
@@ -33,7 +33,11 @@ func TestLoginConcurrentGuesses(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if statuses[http.StatusUnauthorized] > 10 || statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests] != 40 {
+		// At most 10 are checked; the rest are refused (429), or, on a machine
+		// so slow (the race detector) that the hash slots stay busy past their
+		// wait, told to come back (503) — never checked.
+		refused := statuses[http.StatusTooManyRequests] + statuses[http.StatusServiceUnavailable]
+		if statuses[http.StatusUnauthorized] > 10 || statuses[http.StatusUnauthorized]+refused != 40 || statuses[http.StatusTooManyRequests] < 30 {
 			t.Fatalf("statuses of 40 concurrent wrong guesses: %v (at most 10 may be checked)", statuses)
 		}
 	})
