@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/input"
 )
@@ -50,7 +48,7 @@ func checkInput(pattern string, h handlerFunc) handlerFunc {
 
 // checkPathValue: {token} is a rating token, every other wildcard an id.
 func checkPathValue(name, v string) error {
-	ok := validID(v)
+	ok := input.ID(v)
 	if name == "token" {
 		ok = validRatingToken(v)
 	}
@@ -58,17 +56,6 @@ func checkPathValue(name, v string) error {
 		return apperr.NotFoundf("not found: %s %q is not well-formed", name, v)
 	}
 	return nil
-}
-
-// validID reports whether s is an id as the store makes them: a UUID in its
-// canonical lower-case form (the engines compare ids as text, so no other
-// spelling could match a record anyway).
-func validID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	u, err := uuid.Parse(s)
-	return err == nil && u.String() == s
 }
 
 // validRatingToken reports whether s can be a rating token: the store makes
@@ -112,7 +99,7 @@ func checkQuery(r *http.Request) error {
 			if p := input.Problem(v); p != "" {
 				return apperr.FieldError(name, "%s", p)
 			}
-			if isID && v != "" && !validID(v) {
+			if isID && v != "" && !input.ID(v) {
 				return apperr.FieldError(name, "%q is not a well-formed id", v)
 			}
 		}

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/openlines/openlines/internal/apperr"
 )
 
@@ -52,4 +54,15 @@ func Text(field, s string) error {
 		return apperr.FieldError(field, "%s", p)
 	}
 	return nil
+}
+
+// ID reports whether s is an id as the store makes them: a UUID in its
+// canonical lower-case form (the engines compare ids as text, so no other
+// spelling could match a record anyway).
+func ID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	u, err := uuid.Parse(s)
+	return err == nil && u.String() == s
 }

@@ -45,3 +45,17 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestID(t *testing.T) {
+	for _, s := range []string{"01890a5d-ac96-774b-bcce-b302099a8057", "00000000-0000-0000-0000-000000000000"} {
+		if !ID(s) {
+			t.Errorf("%q refused", s)
+		}
+	}
+	for _, s := range []string{"", "\xff", "\x00", "not-a-uuid", "01890A5D-AC96-774B-BCCE-B302099A8057", "{01890a5d-ac96-774b-bcce-b302099a8057}",
+		"01890a5dac96774bbccee302099a8057", "urn:uuid:01890a5d-ac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a805\x00"} {
+		if ID(s) {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/input"
 )
 
 // Client is who opens a connection, as the HTTP layer authenticated them.
@@ -162,32 +163,10 @@ func (h *Hub) read(c *conn) {
 			return
 		}
 		var m clientMessage
-		if json.Unmarshal(b, &m) == nil && m.Type == events.Typing && validID(m.DialogID) && h.opt.Publish != nil {
+		if json.Unmarshal(b, &m) == nil && m.Type == events.Typing && input.ID(m.DialogID) && h.opt.Publish != nil {
 			h.opt.Publish([]events.Event{{Type: events.Typing, WorkspaceID: c.WorkspaceID, DialogID: m.DialogID, UserIDs: []string{c.UserID}, At: time.Now().UTC()}})
 		}
 	}
-}
-
-// validID accepts a canonical lowercase UUID, the form of every id, so
-// that nothing else reaches other screens as a dialog id.
-func validID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		ch := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if ch != '-' {
-				return false
-			}
-		default:
-			if !(ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // Buffer sizes of a connection: events are small and an idle connection
