@@ -333,10 +333,7 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 		return res, err
 	}
 	// Screens get the customer's message before what it causes (auto-replies).
-	ext := in.ExternalID
-	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
-		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
-			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}})
+	t.emit(customerMessageCreated(in, res, lineID))
 	if existing {
 		var err error
 		if status, operatorID, lineID, err = t.customerWrote(in.WorkspaceID, sessionID.String, in.Text, at); err != nil {
@@ -436,6 +433,15 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 		r = next
 	}
 	return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, r.LineID, nil
+}
+
+// customerMessageCreated is the event of a stored customer message, with
+// the message itself for the screens.
+func customerMessageCreated(in dialog.Inbound, res dialog.InboundResult, lineID string) events.Event {
+	ext := in.ExternalID
+	return events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
+		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
+			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}}
 }
 
 // changesNothing reports whether a customer message leaves its open

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 
 	"github.com/openlines/openlines/internal/dialog"
-	"github.com/openlines/openlines/internal/events"
 )
 
 // On PostgreSQL every statement is a round trip, and a customer message
@@ -118,10 +117,7 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 		}
 		lastAt[res.DialogID] = max(lastAt[res.DialogID], at)
 		results[i], done[i] = ingestRes{res: res}, true
-		ext2 := in.ExternalID
-		t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: in.LineID, DialogID: res.DialogID,
-			SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
-				SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext2, Text: in.Text, CreatedAt: in.At}})
+		t.emit(customerMessageCreated(in, res, in.LineID))
 	}
 	if len(msgs.args) == 0 {
 		return nil
