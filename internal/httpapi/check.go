@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
@@ -54,7 +55,7 @@ var timeType = reflect.TypeFor[time.Time]()
 // not looked into (no request has times in arrays).
 func eachTime(t reflect.Type, raw []byte, path string, fn func(path string, required bool, val []byte) error) error {
 	t = indirect(t)
-	if !hasTime(t, 0) {
+	if !timesIn(t) {
 		return nil
 	}
 	var obj map[string]json.RawMessage
@@ -118,6 +119,18 @@ func badTime(t reflect.Type, raw []byte) error {
 
 // hasTime reports whether a struct type has a time field, itself or in its
 // struct fields.
+// timesIn is hasTime remembered per type: it is asked on every request.
+func timesIn(t reflect.Type) bool {
+	if v, ok := hasTimeCache.Load(t); ok {
+		return v.(bool)
+	}
+	v := hasTime(t, 0)
+	hasTimeCache.Store(t, v)
+	return v
+}
+
+var hasTimeCache sync.Map // reflect.Type → bool
+
 func hasTime(t reflect.Type, depth int) bool {
 	if t.Kind() != reflect.Struct || t == timeType || depth > 8 {
 		return false
