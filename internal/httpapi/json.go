@@ -59,18 +59,19 @@ type errorDetail struct {
 // logged with their cause and shown to the client without it.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := apperr.CodeOf(err)
-	if code == apperr.Internal {
+	var cause string
+	if code == apperr.Internal || code == apperr.Unavailable {
+		cause = store.CauseOf(err)
+	}
+	if code == apperr.Internal && cause != "" {
 		// A driver error that reached here unclassified still means an
 		// unreachable database when it is one: 503, never 500.
-		if cause := store.CauseOf(err); cause != "" {
-			err, code = &apperr.Error{Code: apperr.Unavailable, Message: "the database is not reachable right now; try again shortly", Err: err}, apperr.Unavailable
-		}
+		err, code = store.Unavailable(err, cause), apperr.Unavailable
 	}
 	if code == apperr.Unavailable {
 		if w.Header().Get("Retry-After") == "" {
 			w.Header().Set("Retry-After", "1")
 		}
-		cause := store.CauseOf(err)
 		if cause == "" {
 			cause = "other"
 		}
