@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,7 +37,7 @@ var (
 		LEFT JOIN line_load ll ON ll.line_id = q.line_id AND ll.user_id = q.user_id
 		WHERE q.line_id = $1 ORDER BY q.position`)
 	qWaitingSessions = q(`SELECT ` + sessionRowCols + ` FROM sessions
-		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL AND offered_alone IS NULL ORDER BY queued_at, id LIMIT 256`)
+		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL AND offered_alone IS NULL ORDER BY queued_at, id LIMIT ` + strconv.Itoa(drainBatch))
 	// The all mode shows at most the 1,000 oldest waiting sessions at once
 	// (each shown to every eligible operator is a row per operator).
 	qWaitingAll = q(`SELECT ` + sessionRowCols + ` FROM sessions
