@@ -1,6 +1,7 @@
 package routing_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 
@@ -62,4 +63,36 @@ func TestBacklogDrainsInBoundedTransactions(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A drain cut short (the server stopping) says so, so the line stays dirty
+// and the next round offers the rest.
+func TestInterruptedDrainReportsTheRest(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, 4, func(s *line.Settings) { s.Queue = nil })
+		for range 600 {
+			e.customer()
+		}
+		e.flush()
+		if _, err := e.s.UpdateLine(ctx, e.ws.ID, e.ln.ID, func(l *line.Line) error { l.Queue = e.ops; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		c, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var once sync.Once
+		e.bus.Subscribe(func(evs []events.Event) {
+			for _, ev := range evs {
+				if ev.Type == events.SessionOffered {
+					once.Do(cancel) // stop after the first batch commits
+				}
+			}
+		})
+		n, err := e.s.Distribute(c, e.ln.ID)
+		if err == nil || n != 256 {
+			t.Fatalf("interrupted drain: %d offers, error %v; want 256 and an error", n, err)
+		}
+		if n, err := e.s.Distribute(ctx, e.ln.ID); err != nil || n != 600-256 {
+			t.Fatalf("the next round: %d offers (%v), want %d", n, err, 600-256)
+		}
+	})
 }

@@ -166,8 +166,12 @@ func (s *Store) Distribute(ctx context.Context, lineID string) (int, error) {
 			return total, dbErr(err, "distribute")
 		}
 		total += n
-		if !more || ctx.Err() != nil {
+		if !more {
 			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			// Sessions still wait: the caller must know the line is not done.
+			return total, dbErr(err, "distribute")
 		}
 	}
 }
