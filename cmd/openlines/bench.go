@@ -93,6 +93,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Customers, "customers", 0, "messages: customers (dialogs) the warm-up creates [1000]; latency: dialogs [100]")
 	fs.IntVar(&cfg.Sessions, "sessions", 1000, "backlog: waiting sessions")
 	fs.IntVar(&cfg.Operators, "operators", 10, "backlog, latency: operators (screens); sockets: accounts the sockets are spread over")
+	fs.StringVar(&cfg.OperatorRole, "operator-role", "director", "the operators' role: director (every screen sees every dialog) or manager (only its own)")
 	fs.IntVar(&cfg.Sockets, "sockets", 1000, fmt.Sprintf("sockets: WebSockets to hold open, 1..%d", loadgen.MaxSockets))
 	fs.DurationVar(&cfg.Hold, "hold", 10*time.Second, "sockets: how long to hold them open")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per request, and how long to wait for events and for a backlog to drain")

@@ -243,10 +243,12 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("no URL printed; stderr:\n%s", stderr.String())
 	}
 	go io.Copy(io.Discard, stdout)
-	body, _ := json.Marshal(map[string]string{"email": "anna@demo.local", "password": "openlines-demo"})
+	// The demo's administrator sees its lines' settings (an operator only
+	// their names) and every user.
+	body, _ := json.Marshal(map[string]string{"email": "admin@demo.local", "password": "openlines-demo"})
 	res, err := http.Post(url+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("demo operator login: %v %v", res, err)
+		t.Fatalf("demo administrator login: %v %v", res, err)
 	}
 	cookie := res.Cookies()[0]
 	res.Body.Close()

@@ -93,7 +93,7 @@ func seedDemo(ctx context.Context, st *Stack) (string, []string, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := s.CreateAPIToken(ctx, admin, "demo customers", hashed); err != nil {
+	if _, err := s.CreateAPIToken(ctx, admin, "demo customers", hashed, nil); err != nil {
 		return "", nil, err
 	}
 	lines, err := s.ListLines(ctx, admin.WorkspaceID)

@@ -58,7 +58,7 @@ func newFixtureOn(tb testing.TB, dsn string, welcome bool) *fixture {
 	f.ch, _ = s.CreateChannel(ctx, channel.Channel{WorkspaceID: ws.ID, LineID: ln.ID, Type: channel.TypeAPI, Name: "api"})
 	var tokenHash string
 	f.secret, tokenHash, _ = user.NewSecret("olt_")
-	s.CreateAPIToken(ctx, f.admin, "connector", tokenHash)
+	s.CreateAPIToken(ctx, f.admin, "connector", tokenHash, nil)
 	return f
 }
 

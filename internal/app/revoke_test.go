@@ -27,7 +27,7 @@ func TestSocketsEndWithTheirSignIn(t *testing.T) {
 		f := newFixtureOn(t, storetest.DSN(t, engine), false)
 		s := f.stack.Store
 		hash, _ := user.HashPassword(fixturePassword)
-		bob, err := s.CreateUser(ctx, user.User{WorkspaceID: f.admin.WorkspaceID, Email: "bob@acme.io", Name: "Bob", Role: user.Manager, Active: true, PasswordHash: hash})
+		bob, err := s.CreateUser(ctx, user.User{WorkspaceID: f.admin.WorkspaceID, Email: "bob@acme.io", Name: "Bob", Role: user.Director, Active: true, PasswordHash: hash}) // a director: every event reaches his screens
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestSocketsEndWithTheirSignIn(t *testing.T) {
 
 		// A revoked API token ends the sockets opened with it.
 		secret, tokenHash, _ := user.NewSecret("olt_")
-		tok, err := s.CreateAPIToken(ctx, f.admin, "screen", tokenHash)
+		tok, err := s.CreateAPIToken(ctx, f.admin, "screen", tokenHash, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

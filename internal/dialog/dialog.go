@@ -3,6 +3,7 @@
 package dialog
 
 import (
+	"github.com/openlines/openlines/internal/access"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -203,6 +204,9 @@ type ListFilter struct {
 	From, To   time.Time // last activity within [From, To); zero means open-ended
 	Limit      int
 	Cursor     string // opaque, from the previous page's NextCursor
+	// Scope narrows the list to the caller's rights; nil lists everything
+	// (the server's own callers).
+	Scope *access.DialogScope
 }
 
 // Page is one page of the dialog list.

@@ -33,6 +33,10 @@ const (
 	AuthRevoked = "auth.revoked"
 	// UserChanged: UserIDs[0]'s account changed (role, name, e-mail…).
 	UserChanged = "user.changed"
+	// RightsChanged: a custom role's permissions or a team of WorkspaceID
+	// changed. Credential caches drop the workspace's entries, and its
+	// sockets reconnect, so that every screen filters with the new rights.
+	RightsChanged = "rights.changed"
 )
 
 // Event is one committed change.
@@ -48,8 +52,15 @@ type Event struct {
 	Reason      string   `json:"reason,omitempty"`
 	// AuthSession names a sign-in session (by a digest of its hash, never
 	// the secret) in auth.revoked.
-	AuthSession string    `json:"auth_session,omitempty"`
-	At          time.Time `json:"at"`
+	AuthSession string `json:"auth_session,omitempty"`
+	// Holders are who held the session before or after the change, and
+	// Audience who held, was offered or had joined it before or after:
+	// the WebSocket hub filters events by them (the rights' scopes), so
+	// that whoever loses a session hears of it too. The store fills both
+	// for every event of a session before the transaction commits.
+	Holders  []string  `json:"holders,omitempty"`
+	Audience []string  `json:"audience,omitempty"`
+	At       time.Time `json:"at"`
 	// Data is the changed record when screens need it at once (the message
 	// of message.created), so they need not fetch it.
 	Data any `json:"data,omitempty"`

@@ -172,7 +172,7 @@ func TestBearerTokens(t *testing.T) {
 		// Another user's token cannot be revoked by the administrator's API.
 		mgr := h.user(h.ws.ID, "mgr@acme.test", user.Manager, false)
 		mgrSecret := "olt_manager-secret-for-the-test"
-		mtok, err := h.st.CreateAPIToken(t.Context(), mgr, "mine", user.HashSecret(mgrSecret))
+		mtok, err := h.st.CreateAPIToken(t.Context(), mgr, "mine", user.HashSecret(mgrSecret), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -742,7 +742,8 @@ func TestUsers(t *testing.T) {
 		m := h.login("op@acme.test", opPassword)
 		m.do("POST", "/api/v1/users", map[string]any{"email": "y@acme.test", "name": "Y", "password": opPassword, "role": "administrator"}).
 			wantErr(http.StatusForbidden, "forbidden")
-		m.do("PATCH", "/api/v1/users/"+h.admin.ID, map[string]any{"name": "Hacked"}).wantErr(http.StatusForbidden, "forbidden")
+		// The administrator is outside a manager's scope: not found.
+		m.do("PATCH", "/api/v1/users/"+h.admin.ID, map[string]any{"name": "Hacked"}).wantErr(http.StatusNotFound, "not_found")
 		m.do("PATCH", "/api/v1/users/"+op, map[string]any{"role": "administrator"}).wantErr(http.StatusForbidden, "forbidden")
 		m.do("PATCH", "/api/v1/users/"+op, map[string]any{"email": "op2@acme.test"}).wantErr(http.StatusForbidden, "forbidden")
 		m.do("POST", "/api/v1/users/"+h.admin.ID+"/deactivate", nil).wantErr(http.StatusForbidden, "forbidden")

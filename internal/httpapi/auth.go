@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/user"
 )
@@ -13,9 +15,10 @@ import (
 // SessionCookie names the sign-in cookie.
 const SessionCookie = "openlines_session"
 
-// principal is who makes a request.
+// principal is who makes a request, with their rights.
 type principal struct {
-	User user.User
+	User   user.User
+	Rights access.Rights
 	// ViaCookie is true for a browser session, false for an API token.
 	ViaCookie bool
 	// credHash is the hash of the cookie's or token's secret; expires is
@@ -26,11 +29,10 @@ type principal struct {
 
 func (p principal) ws() string { return p.User.WorkspaceID }
 
-// authenticate resolves the caller from a bearer token or the session cookie
-// and enforces the route's access rule. This is the one place where roles
-// are checked; the full rights model will replace the role test here.
-func (s *Server) authenticate(r *http.Request, acc access) (principal, error) {
-	if acc == public {
+// authenticate resolves the caller and their rights from a bearer token or
+// the session cookie, and enforces the route's rule.
+func (s *Server) authenticate(r *http.Request, acc rule) (principal, error) {
+	if acc.public {
 		return principal{}, nil
 	}
 	var p principal
@@ -42,17 +44,21 @@ func (s *Server) authenticate(r *http.Request, acc access) (principal, error) {
 		}
 		p.credHash = user.HashSecret(strings.TrimSpace(tok))
 		if e, ok := s.auth.get(p.credHash); ok {
-			p.User = e.user
+			p.User, p.Rights = e.user, e.rights
 		} else if p.User, err = s.store.UserByAPIToken(r.Context(), p.credHash); err == nil {
-			s.auth.put(p.credHash, p.User, time.Time{})
+			if p.Rights, err = s.store.Rights(r.Context(), p.User, p.credHash); err == nil {
+				s.auth.put(p.credHash, p.User, p.Rights, time.Time{})
+			}
 		}
 	} else if c, cerr := r.Cookie(SessionCookie); cerr == nil && c.Value != "" {
 		p.ViaCookie = true
 		p.credHash = user.HashSecret(c.Value)
 		if e, ok := s.auth.get(p.credHash); ok {
-			p.User, p.expires = e.user, e.expires
+			p.User, p.Rights, p.expires = e.user, e.rights, e.expires
 		} else if p.User, p.expires, err = s.store.AuthSession(r.Context(), p.credHash); err == nil {
-			s.auth.put(p.credHash, p.User, p.expires)
+			if p.Rights, err = s.store.Rights(r.Context(), p.User, ""); err == nil {
+				s.auth.put(p.credHash, p.User, p.Rights, p.expires)
+			}
 		}
 	} else {
 		return p, apperr.New(apperr.Unauthorized, "sign in or send an API token")
@@ -60,8 +66,10 @@ func (s *Server) authenticate(r *http.Request, acc access) (principal, error) {
 	if err != nil {
 		return p, err
 	}
-	if acc == admin && p.User.Role != user.Administrator {
-		return p, apperr.New(apperr.Forbidden, "only an administrator may do this")
+	if acc.perm != "" {
+		if err := p.Rights.Need(acc.perm); err != nil {
+			return p, err
+		}
 	}
 	return p, nil
 }
@@ -145,13 +153,15 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p principal) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": p.User, "workspace": ws, "presence": pr})
+	writeJSON(w, http.StatusOK, map[string]any{"user": p.User, "workspace": ws, "presence": pr, "permissions": p.Rights.Grants})
 	return nil
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req struct {
 		Name string `json:"name"`
+		// Permissions narrows the token to a subset of its user's rights.
+		Permissions json.RawMessage `json:"permissions"`
 	}
 	if err := decode(r, &req); err != nil {
 		return err
@@ -160,11 +170,15 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p principal
 	if req.Name == "" || len(req.Name) > 200 {
 		return apperr.FieldError("name", "is required, at most 200 characters")
 	}
+	limit, err := tokenPermissions(req.Permissions, p)
+	if err != nil {
+		return err
+	}
 	secret, hash, err := user.NewSecret("olt_")
 	if err != nil {
 		return err
 	}
-	tok, err := s.store.CreateAPIToken(r.Context(), p.User, req.Name, hash)
+	tok, err := s.store.CreateAPIToken(r.Context(), p.User, req.Name, hash, limit)
 	if err != nil {
 		return err
 	}

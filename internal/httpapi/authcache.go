@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"sync"
+
+	"github.com/openlines/openlines/internal/access"
 	"time"
 
 	"github.com/openlines/openlines/internal/events"
@@ -29,6 +31,7 @@ type authCache struct {
 
 type authEntry struct {
 	user    user.User
+	rights  access.Rights
 	expires time.Time // the sign-in's end (zero for a token)
 	until   time.Time // the entry's end
 }
@@ -47,13 +50,13 @@ func (c *authCache) get(hash string) (authEntry, bool) {
 	return e, true
 }
 
-func (c *authCache) put(hash string, u user.User, expires time.Time) {
+func (c *authCache) put(hash string, u user.User, rights access.Rights, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= authCacheMax {
 		clear(c.m)
 	}
-	c.m[hash] = authEntry{user: u, expires: expires, until: c.now().Add(authCacheTTL)}
+	c.m[hash] = authEntry{user: u, rights: rights, expires: expires, until: c.now().Add(authCacheTTL)}
 }
 
 // drop forgets one credential.
@@ -74,13 +77,27 @@ func (c *authCache) forget(userID string) {
 	}
 }
 
+// forgetWorkspace drops every entry of a workspace (its rights changed).
+func (c *authCache) forgetWorkspace(wsID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if e.user.WorkspaceID == wsID {
+			delete(c.m, k)
+		}
+	}
+}
+
 // OnEvents keeps the credential cache true: subscribe it to the bus.
 func (s *Server) OnEvents(evs []events.Event) {
 	for _, ev := range evs {
-		if ev.Type == events.AuthRevoked || ev.Type == events.UserChanged {
+		switch ev.Type {
+		case events.AuthRevoked, events.UserChanged:
 			for _, u := range ev.UserIDs {
 				s.auth.forget(u)
 			}
+		case events.RightsChanged:
+			s.auth.forgetWorkspace(ev.WorkspaceID)
 		}
 	}
 }

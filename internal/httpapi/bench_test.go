@@ -64,7 +64,7 @@ func BenchmarkDialogList100k(b *testing.B) {
 				st.AddOperatorMessage(ctx, ws.ID, d.ID, admin.ID, "hi")
 			}
 			secret, hash, _ := user.NewSecret("olt_")
-			st.CreateAPIToken(ctx, admin, "bench", hash)
+			st.CreateAPIToken(ctx, admin, "bench", hash, nil)
 			h := httpapi.New(httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}).Handler()
 			for _, q := range []string{"", "status=queued", "line_id=" + chans[1].LineID, "channel_id=" + chans[2].ID, "operator_id=" + admin.ID,
 				"status=waiting_client&line_id=" + chans[0].LineID, "from=2020-01-01T00:00:00Z&to=2099-01-01T00:00:00Z"} {

@@ -33,6 +33,8 @@ type world struct {
 	token   string // its rating token
 	apiTok  string // the id of an API token of the administrator
 	absence string // an absence of op
+	role    string // a custom role
+	team    string // a team of the administrator and op
 }
 
 func newWorld(t *testing.T, engine string) *world {
@@ -64,6 +66,9 @@ func newWorld(t *testing.T, engine string) *world {
 	w.apiTok = str(h.c.do("POST", "/api/v1/tokens", map[string]any{"name": "ci"}).want(http.StatusCreated).json, "token", "id")
 	w.absence = h.c.do("POST", "/api/v1/users/"+w.op.ID+"/absences", map[string]any{
 		"kind": "other", "starts_at": "2030-01-01T09:00:00Z", "ends_at": "2030-01-01T18:00:00Z"}).want(http.StatusCreated).id()
+	w.role = str(h.c.do("POST", "/api/v1/roles", map[string]any{"name": "Supervisor", "permissions": map[string]any{"dialogs.view": "team"}}).want(http.StatusCreated).json, "key")
+	w.team = h.c.do("POST", "/api/v1/teams", map[string]any{"name": "Front", "members": []any{
+		map[string]any{"user_id": h.admin.ID, "head": true}, map[string]any{"user_id": w.op.ID}}}).want(http.StatusCreated).id()
 	return w
 }
 
@@ -309,6 +314,10 @@ func (w *world) realID(collection string) string {
 		return w.dialog
 	case "sessions":
 		return w.session
+	case "roles":
+		return w.role
+	case "teams":
+		return w.team
 	}
 	w.t.Fatalf("no record for /%s/{id}", collection)
 	return ""
@@ -318,7 +327,7 @@ func (w *world) realID(collection string) string {
 // unknown id gets as far as looking it up; nil for routes without one.
 func (w *world) validBody(method, pattern string) any {
 	switch method + " " + pattern {
-	case "PATCH /api/v1/users/{id}", "PATCH /api/v1/lines/{id}":
+	case "PATCH /api/v1/users/{id}", "PATCH /api/v1/lines/{id}", "PATCH /api/v1/roles/{id}", "PATCH /api/v1/teams/{id}":
 		return map[string]any{"name": "Renamed"}
 	case "DELETE /api/v1/lines/{id}":
 		return map[string]any{"confirm": "Support"}

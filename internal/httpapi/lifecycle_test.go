@@ -31,14 +31,15 @@ func TestOperatorActionsOverHTTP(t *testing.T) {
 			t.Fatalf("user search: %v", got)
 		}
 
-		// Rights: managers cannot intercept, join or vote.
+		// Rights: Ann's session is outside Bob's (a manager's) scope, so it
+		// is not found for him; on her own session voting is forbidden.
 		annC.do("POST", path+"take", nil).want(http.StatusOK)
-		bobC.do("POST", path+"intercept", nil).wantErr(http.StatusForbidden, "forbidden")
-		bobC.do("POST", path+"join", nil).wantErr(http.StatusForbidden, "forbidden")
-		bobC.do("POST", path+"vote", map[string]any{"score": 5}).wantErr(http.StatusForbidden, "forbidden")
-		bobC.do("POST", path+"finish", nil).wantErr(http.StatusConflict, "conflict")
-		bobC.do("POST", path+"pin", nil).wantErr(http.StatusConflict, "conflict")
-		bobC.do("POST", path+"transfer", map[string]any{"line_id": billing}).wantErr(http.StatusConflict, "conflict")
+		for _, act := range []string{"intercept", "join", "finish", "pin"} {
+			bobC.do("POST", path+act, nil).wantErr(http.StatusNotFound, "not_found")
+		}
+		bobC.do("POST", path+"vote", map[string]any{"score": 5}).wantErr(http.StatusNotFound, "not_found")
+		annC.do("POST", path+"vote", map[string]any{"score": 5}).wantErr(http.StatusForbidden, "forbidden")
+		bobC.do("POST", path+"transfer", map[string]any{"line_id": billing}).wantErr(http.StatusNotFound, "not_found")
 
 		// Bad transfers change nothing.
 		annC.do("POST", path+"transfer", map[string]any{}).wantErr(http.StatusBadRequest, "invalid")
@@ -86,6 +87,8 @@ func TestOperatorActionsOverHTTP(t *testing.T) {
 		if st := str(h.c.do("GET", "/api/v1/dialogs/"+d, nil).json, "status"); st != "spam" {
 			t.Fatalf("status %q", st)
 		}
-		bobC.do("POST", path+"spam", nil).wantErr(http.StatusConflict, "conflict")
+		// Marked spam from an offer, it is no longer Bob's: not found.
+		bobC.do("POST", path+"spam", nil).wantErr(http.StatusNotFound, "not_found")
+		h.c.do("POST", path+"spam", nil).wantErr(http.StatusConflict, "conflict")
 	})
 }

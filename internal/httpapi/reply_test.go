@@ -36,7 +36,8 @@ func TestReplyTakesOnlyWhatATakeCould(t *testing.T) {
 			queued = append(queued, h.c.newDialog(ch, c))
 		}
 		for _, d := range queued {
-			opC.do("POST", "/api/v1/dialogs/"+d+"/messages", map[string]any{"text": "grab"}).wantErr(http.StatusForbidden, "forbidden")
+			// Offered to nobody, the dialog is outside op's scope.
+			opC.do("POST", "/api/v1/dialogs/"+d+"/messages", map[string]any{"text": "grab"}).wantErr(http.StatusNotFound, "not_found")
 			s := waitSession(t, h.c, d, func(s map[string]any) bool { return true })
 			if s["operator_id"] != nil || s["answered"] == true {
 				t.Fatalf("a refused reply changed the session: %v", s)
@@ -49,7 +50,7 @@ func TestReplyTakesOnlyWhatATakeCould(t *testing.T) {
 		// intercept right) cannot take it by replying.
 		h.c.do("POST", "/api/v1/sessions/"+str(waitSession(t, h.c, d1, func(map[string]any) bool { return true }), "id")+"/finish", nil).want(http.StatusOK)
 		waitSession(t, h.c, queued[0], func(s map[string]any) bool { return len(offeredTo(s)) == 1 && offeredTo(s)[0] == op.ID })
-		otherC.do("POST", "/api/v1/dialogs/"+queued[0]+"/messages", map[string]any{"text": "mine"}).wantErr(http.StatusForbidden, "forbidden")
+		otherC.do("POST", "/api/v1/dialogs/"+queued[0]+"/messages", map[string]any{"text": "mine"}).wantErr(http.StatusNotFound, "not_found")
 
 		// A director (intercept right) may take a waiting one by replying,
 		// within the line's limit: one, then the next is refused.

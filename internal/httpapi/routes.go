@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/channel"
 	"github.com/openlines/openlines/internal/dialog"
@@ -26,24 +27,24 @@ func (s *Server) registerAPI() {
 	s.handle("DELETE /api/v1/tokens/{id}", member, s.deleteToken)
 
 	s.handle("GET /api/v1/workspace", member, s.getWorkspace)
-	s.handle("PATCH /api/v1/workspace", admin, s.patchWorkspace)
-	s.handle("GET /api/v1/roles", member, s.listRoles)
+	s.handle("PATCH /api/v1/workspace", needs(access.SettingsEdit), s.patchWorkspace)
+	s.registerRights()
 
 	s.handle("GET /api/v1/users", member, s.listUsers)
-	s.handle("POST /api/v1/users", admin, s.createUser)
+	s.handle("POST /api/v1/users", needs(access.SettingsEdit), s.createUser)
 	s.handle("GET /api/v1/users/{id}", member, s.getUser)
 	s.handle("PATCH /api/v1/users/{id}", member, s.patchUser)
-	s.handle("POST /api/v1/users/{id}/deactivate", admin, s.deactivateUser)
+	s.handle("POST /api/v1/users/{id}/deactivate", needs(access.SettingsEdit), s.deactivateUser)
 
 	s.handle("GET /api/v1/lines", member, s.listLines)
-	s.handle("POST /api/v1/lines", admin, s.createLine)
-	s.handle("GET /api/v1/lines/{id}", member, s.getLine)
-	s.handle("PATCH /api/v1/lines/{id}", admin, s.patchLine)
-	s.handle("DELETE /api/v1/lines/{id}", admin, s.deleteLine)
-	s.handle("GET /api/v1/lines/{id}/channels", member, s.listChannels)
-	s.handle("POST /api/v1/lines/{id}/channels", admin, s.createChannel)
-	s.handle("GET /api/v1/channels/{id}", member, s.getChannel)
-	s.handle("POST /api/v1/channels/{id}/messages", admin, s.inbound)
+	s.handle("POST /api/v1/lines", needs(access.LinesEdit), s.createLine)
+	s.handle("GET /api/v1/lines/{id}", needs(access.LinesView), s.getLine)
+	s.handle("PATCH /api/v1/lines/{id}", needs(access.LinesEdit), s.patchLine)
+	s.handle("DELETE /api/v1/lines/{id}", needs(access.LinesEdit), s.deleteLine)
+	s.handle("GET /api/v1/lines/{id}/channels", needs(access.LinesView), s.listChannels)
+	s.handle("POST /api/v1/lines/{id}/channels", needs(access.ChannelsConnect), s.createChannel)
+	s.handle("GET /api/v1/channels/{id}", needs(access.LinesView), s.getChannel)
+	s.handle("POST /api/v1/channels/{id}/messages", needs(access.ChannelsConnect), s.inbound)
 
 	s.handle("GET /api/v1/dialogs", member, s.listDialogs)
 	s.handle("GET /api/v1/dialogs/{id}", member, s.getDialog)
@@ -133,19 +134,17 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, p princi
 	return nil
 }
 
-func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, p principal) error {
-	writeJSON(w, http.StatusOK, map[string]any{"roles": user.Roles})
-	return nil
-}
-
 // --- users ---
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p principal) error {
-	us, err := s.store.ListUsers(r.Context(), p.ws())
+	us, err := s.store.ListUsers(r.Context(), p.ws(), peopleScope(p))
 	return writeList(w, "users", us, err)
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, p principal) error {
+	if err := seeUser(p, r.PathValue("id")); err != nil {
+		return err
+	}
 	u, err := s.store.GetUser(r.Context(), p.ws(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -249,13 +248,16 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 		return err
 	}
 	id := r.PathValue("id")
-	if p.User.Role != user.Administrator {
+	if err := seeUser(p, id); err != nil {
+		return err
+	}
+	if !p.Rights.Can(access.SettingsEdit) {
 		// Others may change their own name, password and language only.
 		if id != p.User.ID {
-			return apperr.New(apperr.Forbidden, "only an administrator may change other users")
+			return apperr.New(apperr.Forbidden, "changing other users needs the settings.edit permission")
 		}
 		if req.Email != nil || req.Role != nil || req.Active != nil {
-			return apperr.New(apperr.Forbidden, "only an administrator may change e-mail, role or active")
+			return apperr.New(apperr.Forbidden, "changing e-mail, role or active needs the settings.edit permission")
 		}
 	}
 	if err := req.hashPassword(s, r.Context()); err != nil {
@@ -297,7 +299,13 @@ type lineRequest struct {
 	UpdatedAt   json.RawMessage `json:"updated_at"`
 }
 
+// listLines lists every line for lines.view; anyone else gets the names
+// of the lines they work on, which the inbox shows.
 func (s *Server) listLines(w http.ResponseWriter, r *http.Request, p principal) error {
+	if !p.Rights.Can(access.LinesView) {
+		ls, err := s.store.LineNames(r.Context(), p.ws(), p.User.ID)
+		return writeList(w, "lines", ls, err)
+	}
 	ls, err := s.store.ListLines(r.Context(), p.ws())
 	return writeList(w, "lines", ls, err)
 }
@@ -494,6 +502,8 @@ func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal
 	if f.Limit, err = intParam(q.Get("limit"), "limit", 50, 1, 200); err != nil {
 		return err
 	}
+	scope := p.Rights.ListScope()
+	f.Scope = &scope
 	page, err := s.store.ListDialogs(r.Context(), p.ws(), f)
 	if err != nil {
 		return err
@@ -534,6 +544,9 @@ func intParam(v, name string, def, lo, hi int) (int, error) {
 }
 
 func (s *Server) getDialog(w http.ResponseWriter, r *http.Request, p principal) error {
+	if _, err := s.seeDialog(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
 	d, err := s.store.GetDialog(r.Context(), p.ws(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -547,13 +560,20 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p principa
 	if err != nil {
 		return err
 	}
+	if _, err := s.seeDialog(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
 	ms, err := s.store.ListMessages(r.Context(), p.ws(), r.PathValue("id"), r.URL.Query().Get("after"), limit)
 	return writeList(w, "messages", ms, err)
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, p principal) error {
+	f, err := s.seeDialog(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
 	return s.writeToDialog(w, r, p, func(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error) {
-		return s.store.AddOperatorReply(ctx, wsID, dialogID, store.Writer{UserID: userID, MayIntercept: privileged(p)}, text)
+		return s.store.AddOperatorReply(ctx, wsID, dialogID, store.Writer{UserID: userID, MayIntercept: p.Rights.MayActFor(access.DialogsIntercept, f)}, text)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/realtime"
@@ -32,7 +33,7 @@ func (s *Server) registerRouting() {
 	s.handle("GET /api/v1/transfer-targets", member, s.transferTargets)
 	s.handle("POST /api/v1/ratings/{token}", public, s.rate)
 	s.handle("GET /api/v1/ws", member, s.websocket)
-	s.handle("POST /api/v1/channels/{id}/typing", admin, s.customerTyping)
+	s.handle("POST /api/v1/channels/{id}/typing", needs(access.ChannelsConnect), s.customerTyping)
 }
 
 // websocket is the operator's real-time connection (events, typing).
@@ -58,7 +59,32 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request, p principal) 
 			}
 			return err == nil, err
 		},
+		Sees: p.Rights.SeesEvent,
+		Typing: func(ctx context.Context, ev *events.Event) bool {
+			return s.typingAudience(ctx, p, ev, false) == nil
+		},
 	})
+	return nil
+}
+
+// typingAudience gives a typing event its dialog's audience, so that the
+// hub's rights filter routes it like the dialog's other events; an error
+// when the typer may not see the dialog.
+func (s *Server) typingAudience(ctx context.Context, p principal, ev *events.Event, customer bool) error {
+	var f access.Session
+	var err error
+	if customer { // from a connector: any dialog of the workspace
+		f, err = s.store.DialogFacts(ctx, ev.WorkspaceID, ev.DialogID)
+	} else {
+		f, err = s.seeDialog(ctx, p, ev.DialogID)
+	}
+	if err != nil {
+		return err
+	}
+	if f.Holder != "" {
+		ev.Holders = []string{f.Holder}
+	}
+	ev.Audience = append(append(append([]string{}, ev.Holders...), f.Offered...), f.Joined...)
 	return nil
 }
 
@@ -79,8 +105,12 @@ func (s *Server) customerTyping(w http.ResponseWriter, r *http.Request, p princi
 	if err != nil {
 		return err
 	}
+	ev := events.Event{Type: events.Typing, WorkspaceID: p.ws(), DialogID: dialogID, Reason: "customer", At: time.Now().UTC()}
+	if err := s.typingAudience(r.Context(), p, &ev, true); err != nil {
+		return err
+	}
 	if s.cfg.Publish != nil {
-		s.cfg.Publish([]events.Event{{Type: events.Typing, WorkspaceID: p.ws(), DialogID: dialogID, Reason: "customer", At: time.Now().UTC()}})
+		s.cfg.Publish([]events.Event{ev})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -113,15 +143,21 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p principal) 
 	return nil
 }
 
-// mayManageAbsences: administrators for anyone, others for themselves.
+// mayManageAbsences: settings.edit for anyone, others for themselves.
 func mayManageAbsences(p principal, userID string) error {
-	if p.User.Role != user.Administrator && p.User.ID != userID {
-		return apperr.New(apperr.Forbidden, "only an administrator may manage other users' absences")
+	if err := seeUser(p, userID); err != nil {
+		return err
+	}
+	if p.User.ID != userID && !p.Rights.Can(access.SettingsEdit) {
+		return apperr.New(apperr.Forbidden, "managing other users' absences needs the settings.edit permission")
 	}
 	return nil
 }
 
 func (s *Server) listAbsences(w http.ResponseWriter, r *http.Request, p principal) error {
+	if err := seeUser(p, r.PathValue("id")); err != nil {
+		return err
+	}
 	as, err := s.store.ListAbsences(r.Context(), p.ws(), r.PathValue("id"))
 	return writeList(w, "absences", as, err)
 }
@@ -160,10 +196,20 @@ func (s *Server) deleteAbsence(w http.ResponseWriter, r *http.Request, p princip
 	return nil
 }
 
-// sessionAction runs take or skip and answers with the session's dialog.
-func (s *Server) sessionAction(w http.ResponseWriter, r *http.Request, p principal, act func(ws, session, user string) error) error {
+// sessionAction runs an action on the session of the path, which must be
+// in the caller's scope (else 404), after need approves the caller for it
+// (else 403), and answers with the session's dialog.
+func (s *Server) sessionAction(w http.ResponseWriter, r *http.Request, p principal, need access.Permission, act func(a store.Action) error) error {
 	id := r.PathValue("id")
-	if err := act(p.ws(), id, p.User.ID); err != nil {
+	f, err := s.seeSession(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	if need != "" && !p.Rights.Covers(need, f) {
+		return apperr.New(apperr.Forbidden, "this needs the %s permission for this session, which your role does not give", need)
+	}
+	a := store.Action{WorkspaceID: p.ws(), SessionID: id, UserID: p.User.ID, Privileged: p.Rights.MayActFor(access.DialogsIntercept, f)}
+	if err := act(a); err != nil {
 		return err
 	}
 	dialogID, err := s.store.DialogOfSession(r.Context(), p.ws(), id)
@@ -179,53 +225,42 @@ func (s *Server) sessionAction(w http.ResponseWriter, r *http.Request, p princip
 }
 
 func (s *Server) take(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.sessionAction(w, r, p, func(ws, session, u string) error { return s.store.Take(r.Context(), ws, session, u) })
+	return s.sessionAction(w, r, p, "", func(a store.Action) error { return s.store.Take(r.Context(), a.WorkspaceID, a.SessionID, a.UserID) })
 }
 
 func (s *Server) skip(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.sessionAction(w, r, p, func(ws, session, u string) error { return s.store.Skip(r.Context(), ws, session, u) })
-}
-
-// action is the store's description of the caller acting on the session of the path.
-func action(r *http.Request, p principal) store.Action {
-	return store.Action{WorkspaceID: p.ws(), SessionID: r.PathValue("id"), UserID: p.User.ID, Privileged: privileged(p)}
+	return s.sessionAction(w, r, p, "", func(a store.Action) error { return s.store.Skip(r.Context(), a.WorkspaceID, a.SessionID, a.UserID) })
 }
 
 // simpleAction answers a session action that takes no body with the dialog.
-func (s *Server) simpleAction(do func(ctx context.Context, a store.Action) error) handlerFunc {
+func (s *Server) simpleAction(need access.Permission, do func(ctx context.Context, a store.Action) error) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p principal) error {
-		return s.sessionAction(w, r, p, func(string, string, string) error { return do(r.Context(), action(r, p)) })
+		return s.sessionAction(w, r, p, need, func(a store.Action) error { return do(r.Context(), a) })
 	}
 }
 
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.simpleAction(s.store.Finish)(w, r, p)
+	return s.simpleAction("", s.store.Finish)(w, r, p)
 }
 
 func (s *Server) spam(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.simpleAction(s.store.Spam)(w, r, p)
+	return s.simpleAction("", s.store.Spam)(w, r, p)
 }
 
 func (s *Server) pin(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.simpleAction(func(ctx context.Context, a store.Action) error { return s.store.Pin(ctx, a, true) })(w, r, p)
+	return s.simpleAction("", func(ctx context.Context, a store.Action) error { return s.store.Pin(ctx, a, true) })(w, r, p)
 }
 
 func (s *Server) unpin(w http.ResponseWriter, r *http.Request, p principal) error {
-	return s.simpleAction(func(ctx context.Context, a store.Action) error { return s.store.Pin(ctx, a, false) })(w, r, p)
+	return s.simpleAction("", func(ctx context.Context, a store.Action) error { return s.store.Pin(ctx, a, false) })(w, r, p)
 }
 
 func (s *Server) intercept(w http.ResponseWriter, r *http.Request, p principal) error {
-	if !privileged(p) {
-		return apperr.New(apperr.Forbidden, "intercepting needs the intercept right (Administrator or Director)")
-	}
-	return s.simpleAction(s.store.Intercept)(w, r, p)
+	return s.simpleAction(access.DialogsIntercept, s.store.Intercept)(w, r, p)
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request, p principal) error {
-	if !privileged(p) {
-		return apperr.New(apperr.Forbidden, "joining needs the join right (Administrator or Director)")
-	}
-	return s.simpleAction(s.store.Join)(w, r, p)
+	return s.simpleAction(access.DialogsJoin, s.store.Join)(w, r, p)
 }
 
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -236,15 +271,12 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request, p principal) e
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	return s.sessionAction(w, r, p, func(string, string, string) error {
-		return s.store.Transfer(r.Context(), action(r, p), req.UserID, req.LineID)
+	return s.sessionAction(w, r, p, "", func(a store.Action) error {
+		return s.store.Transfer(r.Context(), a, req.UserID, req.LineID)
 	})
 }
 
 func (s *Server) vote(w http.ResponseWriter, r *http.Request, p principal) error {
-	if !privileged(p) {
-		return apperr.New(apperr.Forbidden, "voting needs the vote right (Administrator or Director)")
-	}
 	var req struct {
 		Score   int    `json:"score"`
 		Comment string `json:"comment"`
@@ -252,12 +284,15 @@ func (s *Server) vote(w http.ResponseWriter, r *http.Request, p principal) error
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	return s.sessionAction(w, r, p, func(string, string, string) error {
-		return s.store.Vote(r.Context(), action(r, p), req.Score, req.Comment)
+	return s.sessionAction(w, r, p, access.DialogsVote, func(a store.Action) error {
+		return s.store.Vote(r.Context(), a, req.Score, req.Comment)
 	})
 }
 
 func (s *Server) note(w http.ResponseWriter, r *http.Request, p principal) error {
+	if _, err := s.seeDialog(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
 	return s.writeToDialog(w, r, p, s.store.AddNote)
 }
 
@@ -266,7 +301,7 @@ func (s *Server) transferTargets(w http.ResponseWriter, r *http.Request, p princ
 	if len(q) > 200 {
 		return apperr.FieldError("q", "is longer than 200 bytes")
 	}
-	lines, users, err := s.store.TransferTargets(r.Context(), p.ws(), q)
+	lines, users, err := s.store.TransferTargets(r.Context(), p.ws(), q, within(p, access.DialogsView))
 	if err != nil {
 		return err
 	}
@@ -292,10 +327,4 @@ func (s *Server) rate(w http.ResponseWriter, r *http.Request, p principal) error
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "rated"})
 	return nil
-}
-
-// privileged is the intercept right (SPEC §9; for now Administrator and
-// Director): finish, pin, transfer or intercept a session someone else holds.
-func privileged(p principal) bool {
-	return p.User.Role == user.Administrator || p.User.Role == user.Director
 }

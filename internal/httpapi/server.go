@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/metrics"
@@ -51,9 +52,16 @@ type Config struct {
 	Web http.Handler
 }
 
-// Route is one registered endpoint, listed for the OpenAPI check.
+// Route is one registered endpoint with what it asks of the caller, listed
+// for the OpenAPI check and the rights matrix test.
 type Route struct {
 	Method, Path string
+	// Public routes need no sign-in; the others need Permission (at any
+	// scope) when it is set, and a signed-in user otherwise.
+	Public     bool
+	Permission access.Permission
+	// Raw routes are the operations endpoints outside the API.
+	Raw bool
 }
 
 // Server is the HTTP face of OpenLines.
@@ -86,14 +94,20 @@ var errDraining = errors.New("draining")
 //go:embed openapi.json
 var openAPIDoc []byte
 
-// access says who may call a route.
-type access int
+// rule says who may call a route: everyone, any signed-in user, or a user
+// whose rights hold a permission. Narrower checks (scopes, whose record)
+// are the handler's, through the same access.Rights.
+type rule struct {
+	public bool
+	perm   access.Permission
+}
 
-const (
-	public access = iota // anyone
-	member               // any signed-in active user of the workspace
-	admin                // an Administrator of the workspace
+var (
+	public = rule{public: true}
+	member = rule{}
 )
+
+func needs(p access.Permission) rule { return rule{perm: p} }
 
 // handlerFunc is a route's handler: it returns an error instead of writing one.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
@@ -157,14 +171,17 @@ func (s *Server) Routes() []Route { return s.routes }
 
 func (s *Server) raw(pattern string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
-	s.routes = append(s.routes, Route{method, path})
+	s.routes = append(s.routes, Route{Method: method, Path: path, Public: true, Raw: true})
 	s.mux.HandleFunc(pattern, h)
 }
 
-// handle registers an API route with its access rule.
-func (s *Server) handle(pattern string, acc access, h handlerFunc) {
+// handle registers an API route with its access rule: the one table of
+// who may call what (the matrix test walks it).
+func (s *Server) handle(pattern string, acc rule, h handlerFunc) {
 	h = checkInput(pattern, h) // ids.go: path values and query before any handler
-	s.raw(pattern, func(w http.ResponseWriter, r *http.Request) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{Method: method, Path: path, Public: acc.public, Permission: acc.perm})
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			w.Header().Set("Connection", "close")
 			writeError(w, r, store.Unavailable(errDraining, store.CauseShutdown))
@@ -173,6 +190,9 @@ func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 		p, err := s.authenticate(r, acc)
 		if err == nil {
+			if !acc.public {
+				r = r.WithContext(store.WithActor(r.Context(), store.Actor{ID: p.User.ID, Name: p.User.Name}))
+			}
 			err = h(w, r, p)
 		}
 		if err != nil {

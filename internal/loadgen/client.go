@@ -185,11 +185,11 @@ func (a *api) createToken(ctx context.Context, as *account, name string) (id, se
 	return out.Token.ID, out.Secret, err
 }
 
-func (a *api) createUser(ctx context.Context, email, name, password string) (string, error) {
+func (a *api) createUser(ctx context.Context, email, name, password, role string) (string, error) {
 	var out struct {
 		ID string `json:"id"`
 	}
-	err := a.do(ctx, nil, "POST", "/api/v1/users", map[string]string{"email": email, "name": name, "password": password, "role": "manager"}, &out, http.StatusCreated)
+	err := a.do(ctx, nil, "POST", "/api/v1/users", map[string]string{"email": email, "name": name, "password": password, "role": role}, &out, http.StatusCreated)
 	return out.ID, err
 }
 

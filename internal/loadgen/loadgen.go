@@ -67,14 +67,19 @@ type Config struct {
 	Customers   int           // messages: customers (dialogs) made in the warm-up (default 1000); latency: dialogs (default 100)
 	Sessions    int           // backlog: waiting sessions (default 1000)
 	Operators   int           // backlog, latency: operators; sockets: accounts the sockets are spread over (default 10)
-	Sockets     int           // sockets: WebSockets to open (default 1000)
-	Hold        time.Duration // sockets: how long to hold them open (default 10s)
-	Timeout     time.Duration // per request, for events to arrive and for a backlog to drain (default 30s)
-	NoBaseline  bool
-	PID         int  // the server's process for its memory; 0: find it by the URL's port when local
-	SetupOnly   bool // create the line, channel and operators, print them and stop (they are kept)
-	Keep        bool // keep what the run created
-	Log         io.Writer
+	// OperatorRole is the role of the operators the run creates (default
+	// director: every screen sees every dialog, the widest fan-out; with
+	// manager each screen sees only its own dialogs, and latency counts
+	// a message as delivered once it reaches any screen).
+	OperatorRole string
+	Sockets      int           // sockets: WebSockets to open (default 1000)
+	Hold         time.Duration // sockets: how long to hold them open (default 10s)
+	Timeout      time.Duration // per request, for events to arrive and for a backlog to drain (default 30s)
+	NoBaseline   bool
+	PID          int  // the server's process for its memory; 0: find it by the URL's port when local
+	SetupOnly    bool // create the line, channel and operators, print them and stop (they are kept)
+	Keep         bool // keep what the run created
+	Log          io.Writer
 }
 
 // Normalize fills in the defaults and checks the configuration; Run calls it.
@@ -89,6 +94,12 @@ func (c *Config) Normalize() error {
 	c.URL = u.Scheme + "://" + u.Host
 	if c.Token == "" && (c.Email == "" || c.Password == "") {
 		return errors.New("an administrator's e-mail and password, or an API token, are required")
+	}
+	if c.OperatorRole == "" {
+		c.OperatorRole = "director"
+	}
+	if c.OperatorRole != "director" && c.OperatorRole != "manager" {
+		return fmt.Errorf("operator role %q is not director or manager", c.OperatorRole)
 	}
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -400,7 +411,7 @@ func (e *env) setup(ctx context.Context) error {
 
 func (e *env) newOperator(ctx context.Context, n string) (*account, error) {
 	email := "bench-" + e.runID + "-" + n + "@bench.openlines.test"
-	id, err := e.a.createUser(ctx, email, "Bench operator "+n, e.password)
+	id, err := e.a.createUser(ctx, email, "Bench operator "+n, e.password, e.cfg.OperatorRole)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func (s *server) assertCleanedUp(t *testing.T, res *Result) {
 			t.Errorf("line %s is still there after the run", res.Setup.LineID)
 		}
 	}
-	us, err := s.stack.Store.ListUsers(ctx, ws)
+	us, err := s.stack.Store.ListUsers(ctx, ws, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestTokenAndSetupOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret, hash, _ := user.NewSecret("olt_")
-	if _, err := s.stack.Store.CreateAPIToken(ctx, admin, "bench", hash); err != nil {
+	if _, err := s.stack.Store.CreateAPIToken(ctx, admin, "bench", hash, nil); err != nil {
 		t.Fatal(err)
 	}
 	cfg := s.config(LatencyS)

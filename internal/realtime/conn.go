@@ -30,6 +30,12 @@ type Client struct {
 	// Recheck reports whether the credentials still hold (false closes the
 	// connection); an error means it could not tell.
 	Recheck func(context.Context) (bool, error)
+	// Sees decides, by the user's rights, whether an event reaches this
+	// connection; nil sees every event of the workspace.
+	Sees func(events.Event) bool
+	// Typing prepares the user's typing event for a dialog (its audience),
+	// false when the dialog is not theirs to see; nil publishes as is.
+	Typing func(ctx context.Context, ev *events.Event) bool
 }
 
 // conn is one open connection. It costs one goroutine while idle — its
@@ -164,7 +170,10 @@ func (h *Hub) read(c *conn) {
 		}
 		var m clientMessage
 		if json.Unmarshal(b, &m) == nil && m.Type == events.Typing && input.ID(m.DialogID) && h.opt.Publish != nil {
-			h.opt.Publish([]events.Event{{Type: events.Typing, WorkspaceID: c.WorkspaceID, DialogID: m.DialogID, UserIDs: []string{c.UserID}, At: time.Now().UTC()}})
+			ev := events.Event{Type: events.Typing, WorkspaceID: c.WorkspaceID, DialogID: m.DialogID, UserIDs: []string{c.UserID}, At: time.Now().UTC()}
+			if c.Typing == nil || c.Typing(ctx, &ev) {
+				h.opt.Publish([]events.Event{ev})
+			}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,10 @@ const RecheckEvery = time.Minute
 // behind a connection has ended: the client signs in again instead of
 // reconnecting.
 const CloseUnauthorized = 4001
+
+// CloseRightsChanged is the close code when the user's rights changed: the
+// client reconnects at once and refetches what it may see now.
+const CloseRightsChanged = 4002
 
 // Member is a user with an open connection on this node.
 type Member struct{ UserID, WorkspaceID string }
@@ -111,16 +116,24 @@ func (h *Hub) Connections() int {
 }
 
 // OnEvents delivers committed events to the connections of their
-// workspace; subscribe it to the bus. It never blocks: a full queue drops
-// its connection. Every member of a workspace may see its dialogs for now;
-// the rights model narrows this in one place, here.
+// workspace that may see them (each connection's Sees, the rights model's
+// one filter); subscribe it to the bus. It never blocks: a full queue drops
+// its connection. When rights change — a role, a team, a user's role — the
+// connections concerned are closed so that they reconnect with the new
+// rights and refetch what they may see.
 func (h *Hub) OnEvents(evs []events.Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, ev := range evs {
 		switch ev.Type {
-		case events.Capacity, events.TimersChanged, events.UserChanged:
-			continue // internal to routing and the credential cache
+		case events.Capacity, events.TimersChanged:
+			continue // internal to routing
+		case events.UserChanged:
+			h.reconnect(ev.WorkspaceID, ev.UserIDs)
+			continue
+		case events.RightsChanged:
+			h.reconnect(ev.WorkspaceID, nil)
+			continue
 		case events.AuthRevoked:
 			h.revoke(ev)
 			continue
@@ -138,9 +151,23 @@ func (h *Hub) OnEvents(evs []events.Event) {
 			if ev.Type == events.Typing && len(ev.UserIDs) > 0 && ev.UserIDs[0] == c.UserID {
 				continue // not back to the one typing
 			}
+			if c.Sees != nil && !c.Sees(ev) {
+				continue
+			}
 			if !c.enqueue(b) {
 				c.drop(0, "") // too slow: it resyncs on reconnect
 			}
+		}
+	}
+}
+
+// reconnect closes the connections of users (all of the workspace's when
+// nil) with a code that makes screens reconnect at once. The caller holds
+// h.mu.
+func (h *Hub) reconnect(wsID string, users []string) {
+	for c := range h.conns[wsID] {
+		if users == nil || slices.Contains(users, c.UserID) {
+			c.drop(CloseRightsChanged, "your rights changed")
 		}
 	}
 }

@@ -426,13 +426,13 @@ func TestOperatorActions(t *testing.T) {
 			e := newEnv(t, engine, 1, nil)
 			e.s.CreateLine(ctx, e.ws.ID, "Отдел продаж", line.Defaults())
 			e.s.CreateUser(ctx, user.User{WorkspaceID: e.ws.ID, Email: "olga@acme.io", Name: "Ольга Петрова", Role: user.Manager, Active: true, PasswordHash: "x"})
-			lines, users, err := e.s.TransferTargets(ctx, e.ws.ID, "ПРОД")
+			lines, users, err := e.s.TransferTargets(ctx, e.ws.ID, "ПРОД", nil)
 			if err != nil || len(lines) != 1 || lines[0].Name != "Отдел продаж" || len(users) != 0 {
 				t.Fatalf("lines %v users %v %v", lines, users, err)
 			}
-			_, users, _ = e.s.TransferTargets(ctx, e.ws.ID, "ольга")
+			_, users, _ = e.s.TransferTargets(ctx, e.ws.ID, "ольга", nil)
 			want(t, "users", len(users), 1)
-			lines, _, _ = e.s.TransferTargets(ctx, e.ws.ID, "supp")
+			lines, _, _ = e.s.TransferTargets(ctx, e.ws.ID, "supp", nil)
 			want(t, "Support", len(lines), 1)
 		}},
 	}

@@ -39,8 +39,10 @@ func (s *Store) CreateChannel(ctx context.Context, c channel.Channel) (channel.C
 		if n == 0 {
 			return apperr.NotFoundf("line %s not found", c.LineID)
 		}
-		_, err := t.exec(qInsertChannel, c.ID, c.WorkspaceID, c.LineID, c.Type, c.Name, c.Active, micros(c.CreatedAt))
-		return err
+		if _, err := t.exec(qInsertChannel, c.ID, c.WorkspaceID, c.LineID, c.Type, c.Name, c.Active, micros(c.CreatedAt)); err != nil {
+			return err
+		}
+		return t.audit(c.WorkspaceID, "channel", c.ID, "create", nil, c)
 	})
 	return c, dbErr(err, "create channel")
 }

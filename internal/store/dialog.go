@@ -110,6 +110,25 @@ func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilte
 	if f.OfferedTo != "" {
 		add("d.session_id IN (SELECT session_id FROM session_offers WHERE user_id = $%d)", f.OfferedTo)
 	}
+	if sc := f.Scope; sc != nil && !sc.All {
+		// One OR of indexed terms: dialogs_operator for the holders, the
+		// offers' and participants' user indexes for the rest.
+		var holders []string
+		for _, h := range sc.Holders {
+			args = append(args, h)
+			holders = append(holders, fmt.Sprintf("$%d", len(args)))
+		}
+		args = append(args, sc.Me)
+		me := len(args)
+		if sc.OpenOnly {
+			where.WriteString(" AND d.status NOT IN ('closed','spam')")
+		}
+		cond := fmt.Sprintf("d.session_id IN (SELECT session_id FROM session_offers WHERE user_id = $%d) OR d.session_id IN (SELECT session_id FROM session_participants WHERE user_id = $%d)", me, me)
+		if len(holders) > 0 {
+			cond = "d.operator_id IN (" + strings.Join(holders, ", ") + ") OR " + cond
+		}
+		where.WriteString(" AND (" + cond + ")")
+	}
 	if !f.From.IsZero() {
 		add("d.last_message_at >= $%d", micros(f.From))
 	}
@@ -311,7 +330,7 @@ func (s *Store) AddOperatorReply(ctx context.Context, wsID, dialogID string, wr 
 				return err
 			}
 			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried = userID, "", 0, ""
-			if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+			if err := t.dropOffers(r.ID); err != nil {
 				return err
 			}
 			if err := t.clearTimer(&r, timerNoAnswer); err != nil {

@@ -106,7 +106,7 @@ func ratingReply(scale, text string) (int, bool) {
 func (t *tx) closeSession(r *sessionRow, status string, at int64) error {
 	old := *r
 	r.Status, r.ClosedAt, r.OfferedAlone, r.OfferDeadline = status, at, "", 0
-	if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+	if err := t.dropOffers(r.ID); err != nil {
 		return err
 	}
 	if _, err := t.exec(qClearTimers, r.ID); err != nil {
@@ -141,7 +141,7 @@ func (t *tx) finish(r *sessionRow, st line.Settings, by string, at int64) error 
 	}
 	r.Status = dialog.StatusClosing
 	r.OfferedAlone, r.OfferDeadline = "", 0
-	if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+	if err := t.dropOffers(r.ID); err != nil {
 		return err
 	}
 	if _, err := t.exec(qClearTimers, r.ID); err != nil {
@@ -440,7 +440,7 @@ func (t *tx) assign(r *sessionRow, user string, direct bool) error {
 	if r.Status == dialog.StatusQueued {
 		r.Status = dialog.StatusInWork
 	}
-	if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+	if err := t.dropOffers(r.ID); err != nil {
 		return err
 	}
 	if err := t.clearTimer(r, timerNoAnswer); err != nil {
@@ -549,7 +549,7 @@ func (s *Store) Transfer(ctx context.Context, a Action, toUser, toLine string) e
 		from := old.LineID
 		r.LineID, r.OperatorID, r.OfferedAlone, r.OfferDeadline, r.Tried, r.Direct = toLine, "", "", 0, "", false
 		r.Status, r.QueuedAt = dialog.StatusQueued, now
-		if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+		if err := t.dropOffers(r.ID); err != nil {
 			return err
 		}
 		if err := t.saveSession(&old, r); err != nil {
@@ -619,8 +619,10 @@ type Target struct {
 }
 
 // TransferTargets finds active lines and users of the workspace whose name
-// (or e-mail) contains q, case-insensitively in any script.
-func (s *Store) TransferTargets(ctx context.Context, wsID, q string) (lines, users []Target, err error) {
+// (or e-mail) contains q, case-insensitively in any script. A non-nil
+// within narrows them to the lines in whose queue one of within is and the
+// people of those queues, plus within themselves.
+func (s *Store) TransferTargets(ctx context.Context, wsID, q string, within []string) (lines, users []Target, err error) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	match := func(parts ...string) bool {
 		for _, p := range parts {
@@ -631,7 +633,14 @@ func (s *Store) TransferTargets(ctx context.Context, wsID, q string) (lines, use
 		return false
 	}
 	lines, users = []Target{}, []Target{}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM lines WHERE workspace_id = $1 AND active ORDER BY name, id`, wsID)
+	args := []any{wsID}
+	lineCond, userCond := "", ""
+	if within != nil {
+		in := bind(&args, within)
+		lineCond = ` AND id IN (SELECT line_id FROM line_queue WHERE user_id IN (` + in + `))`
+		userCond = ` AND (id IN (` + in + `) OR id IN (SELECT user_id FROM line_queue WHERE line_id IN (SELECT line_id FROM line_queue WHERE user_id IN (` + in + `))))`
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM lines WHERE workspace_id = $1 AND active`+lineCond+` ORDER BY name, id`, args...)
 	if err != nil {
 		return nil, nil, dbErr(err, "search")
 	}
@@ -647,7 +656,7 @@ func (s *Store) TransferTargets(ctx context.Context, wsID, q string) (lines, use
 			lines = append(lines, l)
 		}
 	}
-	rows, err = s.read.QueryContext(ctx, `SELECT id, name, email FROM users WHERE workspace_id = $1 AND active ORDER BY name, id`, wsID)
+	rows, err = s.read.QueryContext(ctx, `SELECT id, name, email FROM users WHERE workspace_id = $1 AND active`+userCond+` ORDER BY name, id`, args...)
 	if err != nil {
 		return nil, nil, dbErr(err, "search")
 	}

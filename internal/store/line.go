@@ -97,7 +97,10 @@ func (s *Store) CreateLine(ctx context.Context, wsID, name string, st line.Setti
 		if _, err := t.exec(qInsertLine, l.ID, wsID, l.Name, l.Active, js, micros(l.CreatedAt), micros(l.UpdatedAt)); err != nil {
 			return err
 		}
-		return writeQueue(t, wsID, l.ID, l.Queue)
+		if err := writeQueue(t, wsID, l.ID, l.Queue); err != nil {
+			return err
+		}
+		return t.audit(wsID, "line", l.ID, "create", nil, l)
 	})
 	return l, dbErr(err, "create line")
 }
@@ -131,6 +134,21 @@ func loadLine(t *tx, wsID, id string) (line.Line, error) {
 	}
 	l.Queue, err = queryStrings(t, qLineQueue, id)
 	return l, err
+}
+
+// LineNames lists the lines in whose queue the user is (id, name and
+// active only): what a user without lines.view may know of lines.
+func (s *Store) LineNames(ctx context.Context, wsID, userID string) ([]Target, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT l.id, l.name FROM lines l JOIN line_queue q ON q.line_id = l.id
+		WHERE l.workspace_id = $1 AND q.user_id = $2 ORDER BY l.created_at, l.id`, wsID, userID)
+	if err != nil {
+		return nil, dbErr(err, "list lines")
+	}
+	ts, err := collect(rows, func(sc interface{ Scan(...any) error }) (Target, error) {
+		var t Target
+		return t, sc.Scan(&t.ID, &t.Name)
+	})
+	return ts, dbErr(err, "list lines")
 }
 
 // GetLine returns a line of the workspace with its queue.
@@ -227,7 +245,7 @@ func (s *Store) UpdateLine(ctx context.Context, wsID, id string, change func(*li
 			t.emit(events.Event{Type: events.Capacity, WorkspaceID: wsID, LineID: id})
 		}
 		out = l
-		return nil
+		return t.audit(wsID, "line", id, "update", withoutTimes(old), withoutTimes(l))
 	})
 	s.targets.clear() // after the commit: no read can refill it with the old line
 	return out, dbErr(err, "update line")
@@ -257,6 +275,13 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 				return err
 			}
 		}
-		return nil
+		return t.audit(wsID, "line", id, "delete", l, nil)
 	}), "delete line")
+}
+
+// withoutTimes is a line as the audit log compares it: an update that
+// changes nothing but updated_at records nothing.
+func withoutTimes(l line.Line) line.Line {
+	l.UpdatedAt = l.CreatedAt
+	return l
 }

@@ -44,7 +44,7 @@ var (
 		WHERE line_id = $1 AND status = 'queued' AND operator_id IS NULL ORDER BY queued_at, id LIMIT 1000`)
 	qLineOffers     = q(`SELECT session_id, user_id FROM session_offers WHERE line_id = $1`)
 	qInsertOffer    = q(`INSERT INTO session_offers (session_id, user_id, line_id, offered_at) VALUES ($1, $2, $3, $4)`)
-	qDeleteOffers   = q(`DELETE FROM session_offers WHERE session_id = $1`)
+	qDeleteOffers   = q(`DELETE FROM session_offers WHERE session_id = $1 RETURNING user_id`)
 	qDeleteOffer    = q(`DELETE FROM session_offers WHERE session_id = $1 AND user_id = $2`)
 	qSessionOffered = q(`SELECT user_id FROM session_offers WHERE session_id = $1 ORDER BY offered_at, user_id`)
 	qLastOffered    = q(`INSERT INTO line_load (line_id, user_id, last_offered_at) VALUES ($1, $2, $3)
@@ -227,7 +227,7 @@ func (t *tx) distribute(lineID string, now int64) (offers int, more bool, err er
 func (t *tx) offerTo(lr lineRules, old, r *sessionRow, op *routing.Operator, name string, wrapped bool, at, seq int64, why string) error {
 	markOffered(lr, r, op, wrapped, at, seq)
 	if old.OfferedAlone != "" && old.OfferedAlone != op.ID {
-		if _, err := t.exec(qDeleteOffer, r.ID, old.OfferedAlone); err != nil {
+		if err := t.dropOffer(r.ID, old.OfferedAlone); err != nil {
 			return err
 		}
 	}
@@ -380,7 +380,7 @@ func (s *Store) Skip(ctx context.Context, wsID, sessionID, userID string) error 
 			if !others {
 				return errOnlyEligible
 			}
-			if _, err := t.exec(qDeleteOffer, r.ID, userID); err != nil {
+			if err := t.dropOffer(r.ID, userID); err != nil {
 				return err
 			}
 			// Remember the skip so that distribution does not offer it back.
@@ -458,7 +458,7 @@ func lastOffer(ops []routing.Operator, now int64) int64 {
 func (t *tx) requeue(r *sessionRow, at int64, why string) error {
 	old := *r
 	r.OfferedAlone, r.OfferDeadline = "", 0
-	if _, err := t.exec(qDeleteOffers, r.ID); err != nil {
+	if err := t.dropOffers(r.ID); err != nil {
 		return err
 	}
 	if err := t.saveSession(&old, r); err != nil {

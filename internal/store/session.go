@@ -225,6 +225,12 @@ func (t *tx) saveSession(old, r *sessionRow) error {
 			t.emit(events.Event{Type: events.Capacity, WorkspaceID: r.WorkspaceID, LineID: old.LineID})
 		}
 	}
+	if old.OperatorID != "" && old.OperatorID != r.OperatorID {
+		t.lose(r.ID, true, old.OperatorID)
+	}
+	if old.OfferedAlone != "" && old.OfferedAlone != r.OfferedAlone {
+		t.lose(r.ID, false, old.OfferedAlone)
+	}
 	if old.Status != r.Status || old.OperatorID != r.OperatorID {
 		if _, err := t.exec(qMirrorDialog, r.DialogID, r.Status, nullStr(r.OperatorID), r.ID); err != nil {
 			return err

@@ -265,6 +265,8 @@ type tx struct {
 	tx  *sql.Tx
 	ctx context.Context
 	evs []events.Event // published after commit
+	// lost: who stopped holding or being offered a session (audience.go)
+	lost map[string]*lost
 }
 
 // emit collects an event to publish once the transaction has committed.
@@ -317,6 +319,10 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(*tx) error) error {
 	if err := fn(t); err != nil {
 		sqltx.Rollback()
 		return err
+	}
+	if err := t.fillAudience(); err != nil {
+		sqltx.Rollback()
+		return dbErr(err, "read the events' audience")
 	}
 	if err := sqltx.Commit(); err != nil {
 		return dbErr(err, "commit")

@@ -6,36 +6,49 @@ import (
 	"errors"
 	"time"
 
+	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/user"
 )
 
 var (
-	qInsertUser = q(`INSERT INTO users (id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	qInsertUser = q(`INSERT INTO users (id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at, role_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
 	qLockUser        = q(`SELECT ` + userCols + ` FROM users WHERE workspace_id = $1 AND id = $2{{FOR_UPDATE}}`)
-	qUpdateUser      = q(`UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, active = $7, updated_at = $8, locale = $9 WHERE workspace_id = $1 AND id = $2`)
-	qCountAdmins     = q(`SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND role = 'administrator' AND active`)
+	qUpdateUser      = q(`UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, active = $7, updated_at = $8, locale = $9, role_id = $10 WHERE workspace_id = $1 AND id = $2`)
 	qDeleteUserAuth  = q(`DELETE FROM auth_sessions WHERE user_id = $1`)
 	qInsertAuth      = q(`INSERT INTO auth_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`)
 	qTokenHash       = q(`SELECT token_hash FROM api_tokens WHERE workspace_id = $1 AND id = $2 AND user_id = $3`)
 	qDeleteAuth      = q(`DELETE FROM auth_sessions WHERE token_hash = $1`)
 	qAuthOwner       = q(`SELECT a.user_id, u.workspace_id FROM auth_sessions a JOIN users u ON u.id = a.user_id WHERE a.token_hash = $1`)
 	qDeleteExpired   = q(`DELETE FROM auth_sessions WHERE expires_at < $1`)
-	qInsertToken     = q(`INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
+	qInsertToken     = q(`INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at, permissions) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
 	qDeleteToken     = q(`DELETE FROM api_tokens WHERE workspace_id = $1 AND id = $2 AND user_id = $3`)
 	qUserEmailExists = q(`SELECT COUNT(*) FROM users WHERE email = $1 AND id <> $2`)
 )
 
-const userCols = `id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at, locale`
+const userCols = `id, workspace_id, email, name, role, password_hash, active, server_admin, created_at, updated_at, locale, role_id`
 
 func scanUser(sc interface{ Scan(...any) error }) (user.User, error) {
 	var u user.User
 	var created, updated int64
-	err := sc.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.ServerAdmin, &created, &updated, &u.Locale)
+	var roleID sql.NullString
+	err := sc.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.ServerAdmin, &created, &updated, &u.Locale, &roleID)
+	if roleID.Valid {
+		u.Role = user.Role(roleID.String)
+	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return u, err
+}
+
+// roleColumns splits a role key into the stored role and role_id: a
+// predefined key, or 'manager' with the custom role's id.
+func roleColumns(r user.Role) (string, any) {
+	if access.IsPredefined(string(r)) {
+		return string(r), nil
+	}
+	return access.Manager, string(r)
 }
 
 // scanAlso scans columns after the ones a scan function knows into extra.
@@ -53,11 +66,18 @@ func (s *Store) CreateUser(ctx context.Context, u user.User) (user.User, error) 
 	u.CreatedAt = s.now()
 	u.UpdatedAt = u.CreatedAt
 	err := s.inTx(ctx, func(t *tx) error {
-		_, err := t.exec(qInsertUser, u.ID, u.WorkspaceID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, u.ServerAdmin, micros(u.CreatedAt), micros(u.UpdatedAt))
+		if err := t.checkRole(u.WorkspaceID, u.Role); err != nil {
+			return err
+		}
+		role, roleID := roleColumns(u.Role)
+		_, err := t.exec(qInsertUser, u.ID, u.WorkspaceID, u.Email, u.Name, role, u.PasswordHash, u.Active, u.ServerAdmin, micros(u.CreatedAt), micros(u.UpdatedAt), roleID)
 		if isUniqueViolation(err) {
 			return emailTaken(u.Email)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return t.audit(u.WorkspaceID, "user", u.ID, "create", nil, u)
 	})
 	return u, dbErr(err, "create user")
 }
@@ -86,9 +106,15 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (user.User, error
 	return u, dbErr(err, "get user")
 }
 
-// ListUsers returns the users of a workspace, oldest first.
-func (s *Store) ListUsers(ctx context.Context, wsID string) ([]user.User, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE workspace_id = $1 ORDER BY created_at, id`, wsID)
+// ListUsers returns the users of a workspace, oldest first; a non-nil
+// within lists only those users.
+func (s *Store) ListUsers(ctx context.Context, wsID string, within []string) ([]user.User, error) {
+	args := []any{wsID}
+	cond := ""
+	if within != nil {
+		cond = ` AND id IN (` + bind(&args, within) + `)`
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE workspace_id = $1`+cond+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, dbErr(err, "list users")
 	}
@@ -128,20 +154,29 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 				return emailTaken(u.Email)
 			}
 		}
-		if old.Role == user.Administrator && old.Active && (u.Role != user.Administrator || !u.Active) {
-			var admins int
-			if err := t.row(qCountAdmins, []any{wsID}, &admins); err != nil {
+		if u.Role != old.Role {
+			if err := t.checkRole(wsID, u.Role); err != nil {
 				return err
-			}
-			if admins <= 1 {
-				return apperr.New(apperr.Conflict, "%s is the workspace's last active administrator; make someone else an administrator first", old.Email)
 			}
 		}
 		u.UpdatedAt = s.now()
-		if _, err := t.exec(qUpdateUser, wsID, id, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, micros(u.UpdatedAt), u.Locale); err != nil {
+		role, roleID := roleColumns(u.Role)
+		if _, err := t.exec(qUpdateUser, wsID, id, u.Email, u.Name, role, u.PasswordHash, u.Active, micros(u.UpdatedAt), u.Locale, roleID); err != nil {
 			if isUniqueViolation(err) {
 				return emailTaken(u.Email)
 			}
+			return err
+		}
+		if u.Role != old.Role || u.Active != old.Active {
+			grants, err := t.grantsOf(wsID)
+			if err != nil {
+				return err
+			}
+			if err := t.keepGuardians(wsID, "changing "+old.Email, lostGuardians(userGrants(grants, old), userGrants(grants, u))); err != nil {
+				return err
+			}
+		}
+		if err := t.audit(wsID, "user", id, "update", old, u); err != nil {
 			return err
 		}
 		if !u.Active || u.PasswordHash != old.PasswordHash {
@@ -153,6 +188,11 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 				reason = "deactivated"
 			}
 			t.emit(events.Event{Type: events.AuthRevoked, WorkspaceID: wsID, UserIDs: []string{id}, Reason: reason})
+			if u.PasswordHash != old.PasswordHash {
+				if err := t.audit(wsID, "user", id, "password_changed", nil, nil); err != nil {
+					return err
+				}
+			}
 		}
 		t.emit(events.Event{Type: events.UserChanged, WorkspaceID: wsID, UserIDs: []string{id}})
 		if u.Active && !old.Active {
@@ -224,13 +264,20 @@ type APIToken struct {
 	UserID    string    `json:"user_id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// Permissions, when set, narrow the token below its user's rights.
+	Permissions access.Grants `json:"permissions,omitempty"`
 }
 
-// CreateAPIToken stores a token for a user under the hash of its secret.
-func (s *Store) CreateAPIToken(ctx context.Context, u user.User, name, tokenHash string) (APIToken, error) {
-	tok := APIToken{ID: newID(), UserID: u.ID, Name: name, CreatedAt: s.now()}
+// CreateAPIToken stores a token for a user under the hash of its secret; a
+// non-nil limit narrows what it may do to those permissions.
+func (s *Store) CreateAPIToken(ctx context.Context, u user.User, name, tokenHash string, limit access.Grants) (APIToken, error) {
+	tok := APIToken{ID: newID(), UserID: u.ID, Name: name, CreatedAt: s.now(), Permissions: limit}
+	var perms any
+	if limit != nil {
+		perms = limit.Encode()
+	}
 	err := s.inTx(ctx, func(t *tx) error {
-		_, err := t.exec(qInsertToken, tok.ID, u.WorkspaceID, u.ID, name, tokenHash, micros(tok.CreatedAt))
+		_, err := t.exec(qInsertToken, tok.ID, u.WorkspaceID, u.ID, name, tokenHash, micros(tok.CreatedAt), perms)
 		return err
 	})
 	return tok, dbErr(err, "create token")
@@ -238,16 +285,24 @@ func (s *Store) CreateAPIToken(ctx context.Context, u user.User, name, tokenHash
 
 // ListAPITokens returns a user's tokens.
 func (s *Store) ListAPITokens(ctx context.Context, wsID, userID string) ([]APIToken, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, user_id, name, created_at FROM api_tokens WHERE workspace_id = $1 AND user_id = $2 ORDER BY created_at, id`, wsID, userID)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, user_id, name, created_at, permissions FROM api_tokens WHERE workspace_id = $1 AND user_id = $2 ORDER BY created_at, id`, wsID, userID)
 	if err != nil {
 		return nil, dbErr(err, "list tokens")
 	}
 	return collect(rows, func(sc interface{ Scan(...any) error }) (APIToken, error) {
 		var t APIToken
 		var c int64
-		err := sc.Scan(&t.ID, &t.UserID, &t.Name, &c)
+		var perms sql.NullString
+		if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &c, &perms); err != nil {
+			return t, err
+		}
 		t.CreatedAt = fromMicros(c)
-		return t, err
+		if perms.Valid {
+			g, err := access.DecodeGrants(perms.String)
+			t.Permissions = g
+			return t, err
+		}
+		return t, nil
 	})
 }
 

@@ -65,7 +65,8 @@ func (s *Store) SetPlan(ctx context.Context, wsID string, plan workspace.Plan) (
 	defer s.targets.clear()
 	err = s.inTx(ctx, func(t *tx) error {
 		deactivated = nil
-		if _, err := lockWorkspacePlan(t, wsID); err != nil {
+		old, err := lockWorkspacePlan(t, wsID)
+		if err != nil {
 			return err
 		}
 		if _, err := t.exec(qSetPlan, wsID, string(plan)); err != nil {
@@ -82,7 +83,10 @@ func (s *Store) SetPlan(ctx context.Context, wsID string, plan workspace.Plan) (
 			}
 			deactivated = append(deactivated, id)
 		}
-		return nil
+		if old == plan {
+			return nil
+		}
+		return t.audit(wsID, "workspace", wsID, "plan", map[string]any{"plan": old}, map[string]any{"plan": plan, "deactivated_line_ids": deactivated})
 	})
 	return deactivated, dbErr(err, "set plan")
 }
@@ -150,7 +154,10 @@ func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (
 	return out, rows.Err()
 }
 
-var qRenameWorkspace = q(`UPDATE workspaces SET name = $2 WHERE id = $1`)
+var (
+	qRenameWorkspace = q(`UPDATE workspaces SET name = $2 WHERE id = $1`)
+	qWorkspaceName   = q(`SELECT name FROM workspaces WHERE id = $1{{FOR_UPDATE}}`)
+)
 
 // RenameWorkspace changes a workspace's name.
 func (s *Store) RenameWorkspace(ctx context.Context, wsID, name string) error {
@@ -159,13 +166,17 @@ func (s *Store) RenameWorkspace(ctx context.Context, wsID, name string) error {
 		return err
 	}
 	return dbErr(s.inTx(ctx, func(t *tx) error {
-		res, err := t.exec(qRenameWorkspace, wsID, name)
+		var old string
+		err := t.row(qWorkspaceName, []any{wsID}, &old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.NotFoundf("workspace %s not found", wsID)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return apperr.NotFoundf("workspace %s not found", wsID)
+		if _, err := t.exec(qRenameWorkspace, wsID, name); err != nil {
+			return err
 		}
-		return nil
+		return t.audit(wsID, "workspace", wsID, "update", map[string]any{"name": old}, map[string]any{"name": name})
 	}), "rename workspace")
 }

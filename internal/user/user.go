@@ -32,14 +32,18 @@ var Roles = []struct {
 	{Manager, "Manager"},
 }
 
-// ParseRole validates a role key.
+// ParseRole validates a role key: a predefined role's, or a custom role's
+// id (whether that role exists in the workspace is the store's to check).
 func ParseRole(s string) (Role, error) {
 	for _, r := range Roles {
 		if string(r.Key) == s {
 			return r.Key, nil
 		}
 	}
-	return "", apperr.FieldError("role", "unknown role %q (one of administrator, director, manager)", s)
+	if input.ID(s) {
+		return Role(s), nil
+	}
+	return "", apperr.FieldError("role", "unknown role %q (administrator, director, manager or a custom role's id)", s)
 }
 
 // User is a person of a workspace who signs in.

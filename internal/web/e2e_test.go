@@ -103,7 +103,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stack.Store.CreateAPIToken(ctx, e.admin, "e2e customers", hash); err != nil {
+	if _, err := stack.Store.CreateAPIToken(ctx, e.admin, "e2e customers", hash, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.token = secret

@@ -2,8 +2,10 @@
 // to the screen and typing from it. It reconnects with backoff; every
 // (re)connect calls onOpen so the screen refetches what it shows (resync),
 // because events sent while it was away are not replayed. Close code 4001
-// means the sign-in behind it ended: it stops and calls onSignedOut.
-export function connect({ onEvent, onOpen, onState, onSignedOut }) {
+// means the sign-in behind it ended: it stops and calls onSignedOut. Close
+// code 4002 means the user's rights changed: it reconnects at once and calls
+// onRightsChanged, so the screen reloads what it may show.
+export function connect({ onEvent, onOpen, onState, onSignedOut, onRightsChanged }) {
   let sock = null;
   let stopped = false;
   let delay = 500;
@@ -32,6 +34,10 @@ export function connect({ onEvent, onOpen, onState, onSignedOut }) {
         onState('offline');
         if (onSignedOut) onSignedOut();
         return;
+      }
+      if (e.code === 4002) { // rights changed: reconnect now with the new ones
+        delay = 100;
+        if (onRightsChanged) onRightsChanged();
       }
       onState('offline');
       timer = setTimeout(open, delay);
