@@ -52,6 +52,7 @@ type harness struct {
 	ws    workspace.Workspace
 	admin user.User
 	c     *client
+	bus   *events.Local
 }
 
 func newHarness(t *testing.T, engine string) *harness {
@@ -81,7 +82,7 @@ func newHarnessOn(t *testing.T, dsn string, tune func(*httpapi.Config)) *harness
 	engDone := make(chan struct{})
 	go func() { eng.Run(engCtx); close(engDone) }()
 	t.Cleanup(func() { stopEngine(); <-engDone })
-	cfg := httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	cfg := httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Publish: bus.Publish}
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -89,7 +90,7 @@ func newHarnessOn(t *testing.T, dsn string, tune func(*httpapi.Config)) *harness
 	bus.Subscribe(api.OnEvents) // as app.Start wires it
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close) // runs before the store's cleanup
-	h := &harness{t: t, st: st, srv: srv}
+	h := &harness{t: t, st: st, srv: srv, bus: bus}
 	h.ws, h.admin, h.c = h.workspace("Acme", workspace.Enterprise, "admin@acme.test", true)
 	return h
 }

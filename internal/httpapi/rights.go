@@ -64,11 +64,13 @@ func peopleScope(p principal) []string {
 	return within(p, access.DialogsView)
 }
 
-// seeUser is 404 for a user outside the caller's people scope.
-func seeUser(p principal, id string) error {
+// seeUser is 404 for a user outside the caller's people scope (or not of
+// the workspace), before any other check can tell that the user exists.
+func (s *Server) seeUser(ctx context.Context, p principal, id string) error {
 	ps := peopleScope(p)
 	if ps == nil {
-		return nil
+		_, err := s.store.GetUser(ctx, p.ws(), id)
+		return err
 	}
 	for _, u := range ps {
 		if u == id {

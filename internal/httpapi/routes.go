@@ -142,7 +142,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p principal) 
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, p principal) error {
-	if err := seeUser(p, r.PathValue("id")); err != nil {
+	if err := s.seeUser(r.Context(), p, r.PathValue("id")); err != nil {
 		return err
 	}
 	u, err := s.store.GetUser(r.Context(), p.ws(), r.PathValue("id"))
@@ -248,7 +248,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 		return err
 	}
 	id := r.PathValue("id")
-	if err := seeUser(p, id); err != nil {
+	if err := s.seeUser(r.Context(), p, id); err != nil {
 		return err
 	}
 	if !p.Rights.Can(access.SettingsEdit) {

@@ -144,8 +144,8 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p principal) 
 }
 
 // mayManageAbsences: settings.edit for anyone, others for themselves.
-func mayManageAbsences(p principal, userID string) error {
-	if err := seeUser(p, userID); err != nil {
+func (s *Server) mayManageAbsences(r *http.Request, p principal, userID string) error {
+	if err := s.seeUser(r.Context(), p, userID); err != nil {
 		return err
 	}
 	if p.User.ID != userID && !p.Rights.Can(access.SettingsEdit) {
@@ -155,7 +155,7 @@ func mayManageAbsences(p principal, userID string) error {
 }
 
 func (s *Server) listAbsences(w http.ResponseWriter, r *http.Request, p principal) error {
-	if err := seeUser(p, r.PathValue("id")); err != nil {
+	if err := s.seeUser(r.Context(), p, r.PathValue("id")); err != nil {
 		return err
 	}
 	as, err := s.store.ListAbsences(r.Context(), p.ws(), r.PathValue("id"))
@@ -164,7 +164,7 @@ func (s *Server) listAbsences(w http.ResponseWriter, r *http.Request, p principa
 
 func (s *Server) createAbsence(w http.ResponseWriter, r *http.Request, p principal) error {
 	id := r.PathValue("id")
-	if err := mayManageAbsences(p, id); err != nil {
+	if err := s.mayManageAbsences(r, p, id); err != nil {
 		return err
 	}
 	var req struct {
@@ -186,7 +186,7 @@ func (s *Server) createAbsence(w http.ResponseWriter, r *http.Request, p princip
 
 func (s *Server) deleteAbsence(w http.ResponseWriter, r *http.Request, p principal) error {
 	id := r.PathValue("id")
-	if err := mayManageAbsences(p, id); err != nil {
+	if err := s.mayManageAbsences(r, p, id); err != nil {
 		return err
 	}
 	if err := s.store.DeleteAbsence(r.Context(), p.ws(), id, r.PathValue("absence_id")); err != nil {
