@@ -76,7 +76,9 @@ func TestScopeOfLists(t *testing.T) {
 
 		// Users: the manager sees himself, the team head his team, the
 		// director everyone.
-		users := func(c *mcaller) []string { return ids(t, c.c.do("GET", "/api/v1/users", nil).want(http.StatusOK).json, "users") }
+		users := func(c *mcaller) []string {
+			return ids(t, c.c.do("GET", "/api/v1/users", nil).want(http.StatusOK).json, "users")
+		}
 		mustSameSet(t, "manager's users", users(mgr), []string{mgr.u.ID})
 		mustSameSet(t, "team head's users", users(lead), []string{lead.u.ID, mgr.u.ID, w.mate.u.ID})
 		if n := len(users(dir)); n != 6 { // administrator, director, manager, lead, mate, other
