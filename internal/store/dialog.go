@@ -86,55 +86,13 @@ func (s *Store) GetDialog(ctx context.Context, wsID, id string) (dialog.Dialog, 
 // ListDialogs returns one page of the workspace's dialogs, most recent
 // activity first, paged by a keyset cursor on (last_message_at, id).
 func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilter) (dialog.Page, error) {
+	if f.Scope != nil && !f.Scope.All {
+		return s.listScoped(ctx, wsID, f)
+	}
 	var where strings.Builder
 	args := []any{wsID}
 	where.WriteString(` WHERE d.workspace_id = $1`)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		fmt.Fprintf(&where, " AND "+cond, len(args))
-	}
-	if f.LineID != "" {
-		add("d.line_id = $%d", f.LineID)
-	}
-	if f.ChannelID != "" {
-		add("d.channel_id = $%d", f.ChannelID)
-	}
-	if f.Status == dialog.StatusOpen {
-		where.WriteString(" AND d.status NOT IN ('closed','spam')")
-	} else if f.Status != "" {
-		add("d.status = $%d", f.Status)
-	}
-	if f.OperatorID != "" {
-		add("d.operator_id = $%d", f.OperatorID)
-	}
-	if f.OfferedTo != "" {
-		add("d.session_id IN (SELECT session_id FROM session_offers WHERE user_id = $%d)", f.OfferedTo)
-	}
-	if sc := f.Scope; sc != nil && !sc.All {
-		// One OR of indexed terms: dialogs_operator for the holders, the
-		// offers' and participants' user indexes for the rest.
-		var holders []string
-		for _, h := range sc.Holders {
-			args = append(args, h)
-			holders = append(holders, fmt.Sprintf("$%d", len(args)))
-		}
-		args = append(args, sc.Me)
-		me := len(args)
-		if sc.OpenOnly {
-			where.WriteString(" AND d.status NOT IN ('closed','spam')")
-		}
-		cond := fmt.Sprintf("d.session_id IN (SELECT session_id FROM session_offers WHERE user_id = $%d) OR d.session_id IN (SELECT session_id FROM session_participants WHERE user_id = $%d)", me, me)
-		if len(holders) > 0 {
-			cond = "d.operator_id IN (" + strings.Join(holders, ", ") + ") OR " + cond
-		}
-		where.WriteString(" AND (" + cond + ")")
-	}
-	if !f.From.IsZero() {
-		add("d.last_message_at >= $%d", micros(f.From))
-	}
-	if !f.To.IsZero() {
-		add("d.last_message_at < $%d", micros(f.To))
-	}
+	filterDialogs(&where, &args, f, false)
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -143,12 +101,65 @@ func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilte
 		args = append(args, at, id)
 		fmt.Fprintf(&where, " AND (d.last_message_at < $%d OR (d.last_message_at = $%d AND d.id < $%d))", len(args)-1, len(args)-1, len(args))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
+	limit := pageLimit(f)
 	args = append(args, limit+1)
 	rows, err := s.read.QueryContext(ctx, dialogSelect+where.String()+fmt.Sprintf(" ORDER BY d.last_message_at DESC, d.id DESC LIMIT $%d", len(args)), args...)
+	return s.dialogPage(ctx, rows, err, limit)
+}
+
+func pageLimit(f dialog.ListFilter) int {
+	if f.Limit <= 0 {
+		return 50
+	}
+	return f.Limit
+}
+
+// filterDialogs appends the list filters on the dialogs' columns. off
+// writes them so that no index can serve them (x || '', x + 0 in both
+// engines): within a caller's scope the scope finds the rows, and a
+// planner that walked a line's or a status's index instead would read
+// every other operator's dialogs looking for the caller's.
+func filterDialogs(where *strings.Builder, args *[]any, f dialog.ListFilter, off bool) {
+	add := func(col, op string, v any) {
+		if off {
+			if col == "d.last_message_at" {
+				col += " + 0"
+			} else {
+				col += " || ''"
+			}
+		}
+		*args = append(*args, v)
+		fmt.Fprintf(where, " AND %s %s $%d", col, op, len(*args))
+	}
+	if f.LineID != "" {
+		add("d.line_id", "=", f.LineID)
+	}
+	if f.ChannelID != "" {
+		add("d.channel_id", "=", f.ChannelID)
+	}
+	if f.Status == dialog.StatusOpen {
+		where.WriteString(" AND d.status NOT IN ('closed','spam')")
+	} else if f.Status != "" {
+		add("d.status", "=", f.Status)
+	}
+	if f.OperatorID != "" {
+		add("d.operator_id", "=", f.OperatorID)
+	}
+	if f.OfferedTo != "" {
+		*args = append(*args, f.OfferedTo)
+		fmt.Fprintf(where, " AND d.session_id IN (SELECT session_id FROM session_offers WHERE user_id = $%d)", len(*args))
+	}
+	if !f.From.IsZero() {
+		add("d.last_message_at", ">=", micros(f.From))
+	}
+	if !f.To.IsZero() {
+		add("d.last_message_at", "<", micros(f.To))
+	}
+}
+
+// dialogPage reads a page of dialogs (one more than limit tells whether
+// another page follows) with their offers.
+func (s *Store) dialogPage(ctx context.Context, rows *sql.Rows, err error, limit int) (dialog.Page, error) {
 	if err != nil {
 		return dialog.Page{}, dbErr(err, "list dialogs")
 	}
