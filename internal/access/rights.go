@@ -16,6 +16,9 @@ type Rights struct {
 	// Teammates are the other members and heads of every team the user
 	// belongs to (as a member or a head), sorted.
 	Teammates []string
+	// Narrowed is set for an API token made with a subset of its user's
+	// rights: it acts within them only, and cannot change the account.
+	Narrowed bool
 }
 
 // NewRights builds a caller's rights.

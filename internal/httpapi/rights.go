@@ -248,9 +248,19 @@ func contains(vs []string, v string) bool {
 
 // tokenPermissions reads a new token's optional permission set: it must be
 // within the caller's own rights.
+//
+// A token made by a token gets no more than that token's rights, so that a
+// narrowed token cannot make itself an unrestricted one.
 func tokenPermissions(raw json.RawMessage, p principal) (access.Grants, error) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+		if p.ViaCookie {
+			return nil, nil
+		}
+		g := access.Grants{}
+		for k, v := range p.Rights.Grants {
+			g[k] = v
+		}
+		return g, nil
 	}
 	var g access.Grants
 	if err := json.Unmarshal(raw, &g); err != nil {

@@ -251,6 +251,9 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, p principal) 
 	if err := s.seeUser(r.Context(), p, id); err != nil {
 		return err
 	}
+	if p.Rights.Narrowed {
+		return apperr.New(apperr.Forbidden, "an API token narrowed to some permissions cannot change accounts")
+	}
 	if !p.Rights.Can(access.SettingsEdit) {
 		// Others may change their own name, password and language only.
 		if id != p.User.ID {

@@ -147,6 +147,7 @@ func (s *Store) Rights(ctx context.Context, u user.User, tokenHash string) (acce
 			return access.Rights{}, dbErr(err, "read role")
 		}
 	}
+	narrowed := false
 	if tokenHash != "" {
 		var limit sql.NullString
 		err := s.read.QueryRowContext(ctx, s.sqlOf(qTokenGrants), tokenHash).Scan(&limit)
@@ -159,6 +160,7 @@ func (s *Store) Rights(ctx context.Context, u user.User, tokenHash string) (acce
 				return access.Rights{}, dbErr(err, "read token")
 			}
 			g = g.Narrow(lg)
+			narrowed = true
 		}
 	}
 	rows, err := s.read.QueryContext(ctx, s.sqlOf(qTeammates), u.ID)
@@ -172,7 +174,9 @@ func (s *Store) Rights(ctx context.Context, u user.User, tokenHash string) (acce
 	if err != nil {
 		return access.Rights{}, dbErr(err, "read teams")
 	}
-	return access.NewRights(u.ID, string(u.Role), g, mates), nil
+	r := access.NewRights(u.ID, string(u.Role), g, mates)
+	r.Narrowed = narrowed
+	return r, nil
 }
 
 // SessionFacts describes a session for the scope rules (by session id).

@@ -79,6 +79,25 @@ func snapshot(v any) (any, error) {
 	return string(b), err
 }
 
+// sameButTimes reports whether two records' JSON differ in nothing but
+// updated_at.
+func sameButTimes(before, after any) bool {
+	if before == nil || after == nil {
+		return false
+	}
+	norm := func(v any) string {
+		b, _ := json.Marshal(v)
+		var m map[string]any
+		if json.Unmarshal(b, &m) != nil {
+			return string(b)
+		}
+		delete(m, "updated_at")
+		b, _ = json.Marshal(m)
+		return string(b)
+	}
+	return norm(before) == norm(after)
+}
+
 func mask(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -115,7 +134,7 @@ func (t *tx) audit(wsID, entity, id, action string, before, after any) error {
 	if err != nil {
 		return err
 	}
-	if b != nil && a != nil && b.(string) == a.(string) && action == "update" {
+	if action == "update" && sameButTimes(before, after) {
 		return nil // nothing visible changed (a password change audits itself)
 	}
 	act := actorOf(t.ctx)

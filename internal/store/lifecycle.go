@@ -619,9 +619,10 @@ type Target struct {
 }
 
 // TransferTargets finds active lines and users of the workspace whose name
-// (or e-mail) contains q, case-insensitively in any script. A non-nil
-// within narrows them to the lines in whose queue one of within is and the
-// people of those queues, plus within themselves.
+// (or e-mail) contains q, case-insensitively in any script. Every active
+// line is a target (a session may go to any line: SPEC §6; a line's name
+// tells nothing of its dialogs). A non-nil within narrows the people to
+// within themselves and those who share a line's queue with one of them.
 func (s *Store) TransferTargets(ctx context.Context, wsID, q string, within []string) (lines, users []Target, err error) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	match := func(parts ...string) bool {
@@ -634,13 +635,12 @@ func (s *Store) TransferTargets(ctx context.Context, wsID, q string, within []st
 	}
 	lines, users = []Target{}, []Target{}
 	args := []any{wsID}
-	lineCond, userCond := "", ""
+	userCond := ""
 	if within != nil {
 		in := bind(&args, within)
-		lineCond = ` AND id IN (SELECT line_id FROM line_queue WHERE user_id IN (` + in + `))`
 		userCond = ` AND (id IN (` + in + `) OR id IN (SELECT user_id FROM line_queue WHERE line_id IN (SELECT line_id FROM line_queue WHERE user_id IN (` + in + `))))`
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM lines WHERE workspace_id = $1 AND active`+lineCond+` ORDER BY name, id`, args...)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM lines WHERE workspace_id = $1 AND active ORDER BY name, id`, wsID)
 	if err != nil {
 		return nil, nil, dbErr(err, "search")
 	}

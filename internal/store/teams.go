@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
@@ -172,7 +174,9 @@ func (s *Store) UpdateTeam(ctx context.Context, wsID, id string, change func(*ac
 		if err := t.setMembers(wsID, id, d.Members); err != nil {
 			return err
 		}
-		t.emit(events.Event{Type: events.RightsChanged, WorkspaceID: wsID, Reason: "team"})
+		if !sameMembers(old.Members, d.Members) {
+			t.emit(events.Event{Type: events.RightsChanged, WorkspaceID: wsID, Reason: "team"})
+		}
 		out = d
 		return t.audit(wsID, "team", id, "update", old, d)
 	})
@@ -195,4 +199,17 @@ func (s *Store) DeleteTeam(ctx context.Context, wsID, id string) error {
 		t.emit(events.Event{Type: events.RightsChanged, WorkspaceID: wsID, Reason: "team"})
 		return t.audit(wsID, "team", id, "delete", old, nil)
 	}), "delete team")
+}
+
+// sameMembers compares two member lists as sets.
+func sameMembers(a, b []access.TeamMember) bool {
+	key := func(ms []access.TeamMember) []string {
+		out := make([]string, len(ms))
+		for i, m := range ms {
+			out[i] = fmt.Sprint(m.UserID, m.Head)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(key(a), key(b))
 }

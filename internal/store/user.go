@@ -265,7 +265,8 @@ type APIToken struct {
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
 	// Permissions, when set, narrow the token below its user's rights.
-	Permissions access.Grants `json:"permissions,omitempty"`
+	// null: the user's rights; {} is a token that may do nothing.
+	Permissions access.Grants `json:"permissions"`
 }
 
 // CreateAPIToken stores a token for a user under the hash of its secret; a
