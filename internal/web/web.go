@@ -3,10 +3,20 @@
 // no bundler) and embedded in the binary, so `go build` is the whole build.
 //
 // The application (static/) is a single page routed by location.hash:
-// #/login, #/inbox[/dialog], #/lines, #/lines/{id}/{tab}, #/users and
-// #/workspace. app.js holds the shell, the router, the WebSocket (ws.js:
-// reconnects with backoff, and every (re)connect refetches what is shown,
-// since missed events are not replayed) and the 30 s heartbeat. Pages build
+// #/login, #/inbox[/dialog], #/lines, #/lines/{id}/{tab}, #/users, #/teams,
+// #/roles, #/workspace and #/audit. app.js holds the shell, the router, the
+// WebSocket (ws.js: reconnects with backoff, and every (re)connect
+// refetches what is shown, since missed events are not replayed) and the
+// 30 s heartbeat.
+//
+// What is shown follows the user's rights (GET /me's permissions, read
+// through rights.js): a page and its navigation entry only with the
+// permission it needs, read-only without the one that changes it, and the
+// inbox's supervisor buttons only with dialogs.intercept, .join or .vote.
+// The server checks every call all the same; a dialog that answers 404 has
+// left the user's scope and is dropped from the lists quietly. When the
+// user's rights change the socket closes with 4002, and the shell reloads
+// /me and redraws the navigation and the page. Pages build
 // the DOM with document.createElement and textContent only (dom.js); no
 // string ever becomes markup, and a test refuses innerHTML and the like.
 // Every interface string is in i18n.js in English and Russian (a test checks

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/web"
 )
@@ -219,6 +220,32 @@ func TestEventTranslations(t *testing.T) {
 	for _, c := range dialog.ReasonCodes() {
 		if n := strings.Count(src, "'reason."+c+"':"); n != 2 {
 			t.Errorf("reason %s is translated %d times, want 2 (en, ru)", c, n)
+		}
+	}
+}
+
+// Every permission of the catalogue, and every scope, has a name (and a
+// permission a hint) in both languages, for the Roles page; so has every
+// predefined role.
+func TestPermissionTranslations(t *testing.T) {
+	b, err := os.ReadFile("static/i18n.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	var keys []string
+	for _, e := range access.Catalogue {
+		keys = append(keys, "perm."+string(e.Permission), "permHint."+string(e.Permission))
+	}
+	for s := access.None; s <= access.All; s++ {
+		keys = append(keys, "scope."+s.String())
+	}
+	for _, r := range access.Predefined() {
+		keys = append(keys, "role."+r.Key)
+	}
+	for _, k := range keys {
+		if n := strings.Count(src, "'"+k+"':"); n != 2 {
+			t.Errorf("%s is translated %d times, want 2 (en, ru)", k, n)
 		}
 	}
 }

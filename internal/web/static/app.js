@@ -8,6 +8,10 @@ import * as inbox from './inbox.js';
 import * as lines from './lines.js';
 import * as users from './users.js';
 import * as workspacePage from './workspace.js';
+import * as roles from './roles.js';
+import * as teams from './teams.js';
+import * as audit from './audit.js';
+import { setPermissions, can, scope, mayOpen, NAV } from './rights.js';
 
 const HEARTBEAT_MS = 30000;
 
@@ -16,9 +20,11 @@ const ctx = {
   me: null, // the signed-in user
   workspace: null,
   presence: null,
+  permissions: {}, // permission → scope, from GET /me
   wsState: 'offline',
-  canEdit() { return this.me && this.me.role === 'administrator'; },
-  isSupervisor() { return this.me && (this.me.role === 'administrator' || this.me.role === 'director'); },
+  // can(perm[, atLeast]) and scope(perm): the user's rights (rights.js).
+  can,
+  scope,
   send(msg) { if (socket) socket.send(msg); },
   on(type, fn) { (listeners[type] = listeners[type] || new Set()).add(fn); return () => listeners[type].delete(fn); },
   toast,
@@ -39,6 +45,9 @@ const pages = {
   line: { module: lines, nav: 'lines', mount: 'mountLine' },
   users: { module: users, nav: 'users' },
   workspace: { module: workspacePage, nav: 'workspace' },
+  roles: { module: roles, nav: 'roles' },
+  teams: { module: teams, nav: 'teams' },
+  audit: { module: audit, nav: 'audit' },
 };
 
 function parseHash() {
@@ -50,6 +59,9 @@ function parseHash() {
       return { key: 'lines', params: {} };
     case 'users': return { key: 'users', params: {} };
     case 'workspace': return { key: 'workspace', params: {} };
+    case 'roles': return { key: 'roles', params: {} };
+    case 'teams': return { key: 'teams', params: {} };
+    case 'audit': return { key: 'audit', params: {} };
     case 'inbox': return { key: 'inbox', params: { dialog: parts[1] || '' } };
     default: return { key: 'inbox', params: {}, redirect: '#/inbox' };
   }
@@ -81,9 +93,18 @@ function showPage(r) {
   const def = pages[r.key];
   renderShell(def.nav);
   const main = document.getElementById('main');
+  document.title = t('nav.' + def.nav) + ' · OpenLines';
+  if (!mayOpen(def.nav)) {
+    // A link to a page this role does not show (or rights that just changed).
+    replace(main, h('div', { class: 'page' }, h('div', { class: 'card notallowed', testid: 'not-allowed' },
+      h('h1', {}, t('rights.notAllowed')),
+      h('p', { class: 'muted' }, t('rights.notAllowedHint')),
+      h('p', {}, h('a', { href: '#/inbox', testid: 'not-allowed-inbox' }, t('rights.toInbox'))))));
+    current = { key: 'not-allowed:' + r.key, page: {} };
+    return;
+  }
   const page = def.module[def.mount || 'mount'](main, ctx, r.params) || {};
   current = { key: r.key, page };
-  document.title = t('nav.' + def.nav) + ' · OpenLines';
 }
 
 // rerender rebuilds the shell and the page (after a language switch).
@@ -128,10 +149,16 @@ function renderLogin() {
   email.focus();
 }
 
-async function signedIn() {
-  const me = await api('GET', '/api/v1/me');
+// applyMe takes GET /api/v1/me: who is signed in, where, and their rights.
+function applyMe(me) {
   ctx.me = me.user;
   ctx.workspace = me.workspace;
+  ctx.permissions = me.permissions || {};
+  setPermissions(ctx.permissions);
+}
+
+async function signedIn() {
+  applyMe(await api('GET', '/api/v1/me'));
   setLocale(resolveLocale(ctx.me.locale));
   document.documentElement.lang = getLocale();
   startRealtime();
@@ -150,9 +177,35 @@ function startRealtime() {
     onOpen: () => emit('resync'),
     onState: (st) => { ctx.wsState = st; syncConnState(); },
     onSignedOut: () => { if (ctx.me) signedOut(); },
+    onRightsChanged: rightsChanged,
   });
   beat();
   heartbeat = setInterval(beat, HEARTBEAT_MS);
+}
+
+// rightsChanged reloads the user's rights (their role, its permissions or
+// their teams changed) and redraws the navigation and the page with them.
+let rightsSeq = 0;
+async function rightsChanged() {
+  const seq = ++rightsSeq;
+  let me;
+  try {
+    me = await api('GET', '/api/v1/me');
+  } catch (e) {
+    return; // a 401 signs out; otherwise the next change or reload tries again
+  }
+  if (seq !== rightsSeq || !ctx.me || me.user.id !== ctx.me.id) return;
+  const before = rightsKey(ctx.me.role, ctx.permissions);
+  applyMe(me);
+  // A change elsewhere (another role, a team) leaves this user's
+  // permissions as they were: the reconnect's resync refetches the lists,
+  // and the page, with whatever is being typed in it, stays.
+  if (rightsKey(ctx.me.role, ctx.permissions) === before) return;
+  showPage(parseHash());
+}
+
+function rightsKey(role, permissions) {
+  return JSON.stringify([role, Object.entries(permissions || {}).filter(([, v]) => v !== 'none').sort()]);
 }
 
 function stopRealtime() {
@@ -178,6 +231,7 @@ function signedOut() {
   unmountPage();
   ctx.me = null;
   ctx.presence = null;
+  applyMe({ user: null, workspace: null, permissions: {} });
   setLocale(resolveLocale(''));
   location.replace('#/login');
   renderLogin();
@@ -216,8 +270,7 @@ async function switchLocale(loc) {
 
 function renderShell(active) {
   const nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') });
-  const items = [['inbox', '#/inbox']];
-  if (ctx.me.role !== 'manager') items.push(['lines', '#/lines'], ['users', '#/users'], ['workspace', '#/workspace']);
+  const items = NAV.filter(mayOpen).map((key) => [key, '#/' + key]);
   for (const [key, href] of items) {
     add(nav, h('a', { href, class: ['nav-link', key === active && 'active'], testid: 'nav-' + key, 'aria-current': key === active ? 'page' : false }, t('nav.' + key)));
   }
@@ -229,7 +282,7 @@ function renderShell(active) {
     } catch (e) { toast(e.message, 'error'); }
     syncStatusSelect();
   });
-  const header = h('header', { class: 'topbar' },
+  const header = h('header', { class: ['topbar', items.length > 4 && 'topbar-many'] },
     h('a', { class: 'brand', href: '#/inbox' }, logo(), h('span', { class: 'brand-name' }, 'OpenLines'),
       h('span', { class: 'brand-ws', testid: 'workspace-name' }, ctx.workspace ? ctx.workspace.name : '')),
     nav,

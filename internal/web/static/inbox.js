@@ -2,8 +2,9 @@
 // live from WebSocket events, and the chat pane with the whole history, the
 // composer and the session actions.
 import { api, q } from './api.js';
-import { h, s, add, replace, debounce, avatar, modal } from './dom.js';
-import { t, fmtTime, fmtDay, fmtShort, fmtDateTime, dayKey } from './i18n.js';
+import { h, add, replace, debounce, avatar } from './dom.js';
+import { t, fmtDay, fmtShort, dayKey } from './i18n.js';
+import { openTransfer, openVote, messageEl, ratingText, emptyIcon } from './chat-parts.js';
 
 const OPEN = ['queued', 'in_work', 'waiting_client', 'closing'];
 const TABS = ['offered', 'mine', 'queue', 'all'];
@@ -89,7 +90,8 @@ export function mount(root, ctx, params) {
     }
     if (seq !== listSeq || !alive) return;
     const [offered, mine, queued, all] = r;
-    const myLines = new Set([...data.lines.values()].filter((l) => (l.queue || []).includes(me.id)).map((l) => l.id));
+    // Without lines.view the server lists only the lines one works on, by name.
+    const myLines = new Set([...data.lines.values()].filter((l) => !l.queue || l.queue.includes(me.id)).map((l) => l.id));
     data.lists = {
       offered: offered.dialogs,
       mine: mine.dialogs,
@@ -134,7 +136,7 @@ export function mount(root, ctx, params) {
       if (first && !data.loadingMessages && data.messages.length) renderMessages();
     } catch (e) {
       if (selected !== id || !alive) return;
-      if (e.status === 404) { renderMissing(); return; }
+      if (e.status === 404) { gone(id); return; }
       showError(e.message);
     }
   }
@@ -168,6 +170,17 @@ export function mount(root, ctx, params) {
       if (seq === msgSeq) data.loadingMessages = false;
       if (selected === id && alive && e.status !== 404) showError(e.message);
     }
+  }
+
+  // gone drops a dialog the user may no longer see (404: outside their
+  // scope now, or deleted) from the lists, quietly; an open chat of it says so.
+  function gone(id) {
+    if (!id) return;
+    for (const k of Object.keys(data.lists)) data.lists[k] = data.lists[k].filter((d) => d.id !== id);
+    itemCache.delete(id);
+    delete S.unread[id];
+    if (data.loaded) { renderTabs(); renderList(); }
+    if (selected === id) { data.dialog = null; renderMissing(); }
   }
 
   const scheduleLists = debounce(loadLists, 50);
@@ -266,9 +279,7 @@ export function mount(root, ctx, params) {
   function renderEmpty() {
     headEl = msgsEl = typingEl = errorEl = composer = null;
     replace(chatEl, h('div', { class: 'chat-empty', testid: 'chat-empty' },
-      s('svg', { viewBox: '0 0 48 48', width: 56, height: 56, class: 'empty-icon', 'aria-hidden': 'true' },
-        s('path', { d: 'M8 10h32a4 4 0 0 1 4 4v16a4 4 0 0 1-4 4H20l-8 7v-7H8a4 4 0 0 1-4-4V14a4 4 0 0 1 4-4z', fill: 'none', stroke: 'currentColor', 'stroke-width': 2.5, 'stroke-linejoin': 'round' }),
-        s('path', { d: 'M14 20h20M14 26h12', stroke: 'currentColor', 'stroke-width': 2.5, 'stroke-linecap': 'round' })),
+      emptyIcon(),
       h('h2', {}, t('inbox.noDialog')),
       h('p', { class: 'muted' }, t('inbox.noDialogHint'))));
   }
@@ -319,18 +330,15 @@ export function mount(root, ctx, params) {
       h('div', { class: 'chat-actions', testid: 'chat-actions' }, actionButtons(d)));
   }
 
-  function ratingText(r) {
-    if (r.scale === 'stars') return t('chat.ratingStars', { stars: '★'.repeat(r.value) + '☆'.repeat(5 - r.value) });
-    return r.value ? t('chat.ratingLike') : t('chat.ratingDislike');
-  }
-
   function actionButtons(d) {
     const se = d.session;
     if (!se) return [];
     const open = isOpen(d);
     const mine = open && se.operator_id === me.id;
     const offered = offeredToMe(d);
-    const sup = ctx.isSupervisor();
+    // Acting on a session someone else holds takes the intercept right;
+    // the server checks its scope (own/team/all) on every action.
+    const sup = ctx.can('dialogs.intercept');
     const heldByOther = open && se.operator_id && se.operator_id !== me.id;
     const btn = (name, label, kind, onclick) => h('button', {
       type: 'button', class: ['btn', 'btn-sm', kind ? 'btn-' + kind : 'btn-secondary'], testid: 'action-' + name, disabled: busy, onclick,
@@ -340,10 +348,10 @@ export function mount(root, ctx, params) {
       out.push(btn('take', t('action.take'), 'primary', () => act('take')));
       out.push(btn('skip', t('action.skip'), '', () => act('skip')));
     }
-    if (open && (mine || offered || sup)) out.push(btn('transfer', t('action.transfer'), '', openTransfer));
-    if (sup && open && !mine) {
-      if (heldByOther || se.status === 'queued') out.push(btn('intercept', t('action.intercept'), '', () => act('intercept')));
-      if (heldByOther) out.push(btn('join', t('action.join'), '', () => act('join')));
+    if (open && (mine || offered || sup)) out.push(btn('transfer', t('action.transfer'), '', transfer));
+    if (open && !mine) {
+      if (sup && (heldByOther || se.status === 'queued')) out.push(btn('intercept', t('action.intercept'), '', () => act('intercept')));
+      if (ctx.can('dialogs.join') && heldByOther) out.push(btn('join', t('action.join'), '', () => act('join')));
     }
     if (open && (mine || sup)) {
       out.push(se.pinned
@@ -354,7 +362,7 @@ export function mount(root, ctx, params) {
     if (open && (mine || offered || sup)) {
       out.push(btn('spam', t('action.spam'), 'danger-ghost', () => { if (window.confirm(t('action.spamConfirm'))) act('spam'); }));
     }
-    if (sup) out.push(btn('vote', t('action.vote'), '', openVote));
+    if (ctx.can('dialogs.vote')) out.push(btn('vote', t('action.vote'), '', vote));
     return out;
   }
 
@@ -370,7 +378,8 @@ export function mount(root, ctx, params) {
       ctx.toast(t('action.done.' + name), 'ok');
       scheduleLists();
     } catch (e) {
-      showError(e.message);
+      if (e.status === 404) gone(d.id);
+      else showError(e.message);
     } finally {
       busy = false;
       renderHead();
@@ -378,91 +387,24 @@ export function mount(root, ctx, params) {
     }
   }
 
-  function openTransfer() {
-    const d = data.dialog;
-    if (!d || !d.session) return;
-    const sid = d.session.id;
-    const input = h('input', { type: 'search', class: 'input', testid: 'transfer-search', placeholder: t('transfer.placeholder'), autocomplete: 'off', 'aria-label': t('transfer.placeholder') });
-    const results = h('div', { class: 'transfer-results', testid: 'transfer-results' });
-    const err = h('p', { class: 'form-error', testid: 'transfer-error', role: 'alert', hidden: true });
-    const m = modal(t('transfer.title'), [h('p', { class: 'muted' }, t('transfer.hint')), input, err, results], { testid: 'transfer-dialog' });
-    let seq = 0;
-    const search = debounce(async () => {
-      const my = ++seq;
-      try {
-        const r = await api('GET', '/api/v1/transfer-targets' + q({ q: input.value.trim() }));
-        if (my !== seq) return;
-        show(r);
-      } catch (e) {
-        err.textContent = e.message;
-        err.hidden = false;
-      }
-    }, 120);
-    input.addEventListener('input', search);
-    search();
-    input.focus();
-
-    function group(title, items, kind) {
-      if (!items.length) return null;
-      return h('div', { class: 'tr-group' },
-        h('h3', { class: 'tr-group-title' }, title),
-        items.map((it) => h('button', {
-          type: 'button', class: 'tr-item', testid: 'transfer-target', dataset: { kind, id: it.id },
-          onclick: () => go(kind === 'line' ? { line_id: it.id } : { user_id: it.id }, it.name),
-        },
-        kind === 'line' ? h('span', { class: 'tr-icon', 'aria-hidden': 'true' }, '≡') : avatar(it.name, it.id, 'sm'),
-        h('span', { class: 'tr-name' }, it.name),
-        it.email ? h('span', { class: 'tr-sub muted' }, it.email) : null,
-        kind === 'line' && it.id === d.line_id ? h('span', { class: 'tr-sub muted' }, t('transfer.currentLine')) : null)));
-    }
-
-    function show(r) {
-      const users = r.users.filter((u) => u.id !== me.id);
-      const gl = group(t('transfer.lines'), r.lines, 'line');
-      const gu = group(t('transfer.users'), users, 'user');
-      replace(results, gl || gu ? [gl, gu] : h('p', { class: 'muted', testid: 'transfer-none' }, t('transfer.none')));
-    }
-
-    async function go(body, name) {
-      err.hidden = true;
-      try {
-        const nd = await api('POST', '/api/v1/sessions/' + encodeURIComponent(sid) + '/transfer', body);
-        m.close();
+  function transfer() {
+    const id = data.dialog && data.dialog.id;
+    openTransfer(data.dialog, me, {
+      onDone: (nd, name) => {
         if (selected === nd.id) { data.dialog = nd; renderHead(); if (composer) composer.sync(); }
         ctx.toast(t('transfer.done', { name }), 'ok');
         scheduleLists();
-      } catch (e) {
-        err.textContent = e.message;
-        err.hidden = false;
-      }
-    }
+      },
+      onGone: () => gone(id),
+    });
   }
 
-  function openVote() {
-    const d = data.dialog;
-    if (!d || !d.session) return;
-    let score = 0;
-    const stars = h('div', { class: 'vote-stars', role: 'radiogroup', 'aria-label': t('vote.score') });
-    const paint = () => stars.querySelectorAll('button').forEach((b, i) => {
-      b.classList.toggle('on', i < score);
-      b.setAttribute('aria-checked', String(i + 1 === score));
+  function vote() {
+    const id = data.dialog && data.dialog.id;
+    openVote(data.dialog, {
+      onDone: () => ctx.toast(t('action.done.vote'), 'ok'),
+      onGone: () => gone(id),
     });
-    for (let i = 1; i <= 5; i++) {
-      add(stars, h('button', { type: 'button', class: 'star', role: 'radio', testid: 'vote-' + i, 'aria-label': String(i), onclick: () => { score = i; paint(); } }, '★'));
-    }
-    const comment = h('textarea', { class: 'input', rows: 3, testid: 'vote-comment', placeholder: t('vote.comment') });
-    const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
-    const submit = h('button', {
-      type: 'button', class: 'btn btn-primary', testid: 'vote-submit', onclick: async () => {
-        if (!score) { err.textContent = t('vote.pick'); err.hidden = false; return; }
-        try {
-          await api('POST', '/api/v1/sessions/' + encodeURIComponent(d.session.id) + '/vote', { score, comment: comment.value });
-          m.close();
-          ctx.toast(t('action.done.vote'), 'ok');
-        } catch (e) { err.textContent = e.message; err.hidden = false; }
-      },
-    }, t('vote.submit'));
-    const m = modal(t('vote.title'), [h('p', { class: 'muted' }, t('vote.hint')), stars, comment, err, h('div', { class: 'modal-foot' }, submit)], { testid: 'vote-dialog' });
   }
 
   // --- messages ---
@@ -498,32 +440,8 @@ export function mount(root, ctx, params) {
       lastDay = day;
       out.push(h('div', { class: 'msg-day' }, h('span', {}, fmtDay(m.created_at))));
     }
-    out.push(messageEl(m));
+    out.push(messageEl(m, { customer: data.dialog ? customerName(data.dialog) : t('chat.customer'), userName }));
     return out;
-  }
-
-  function messageEl(m) {
-    const ds = { direction: m.direction, kind: m.kind, id: m.id };
-    const time = h('time', { class: 'msg-time', datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at));
-    const text = h('div', { class: 'msg-text', testid: 'message-text' }, m.text);
-    if (m.kind === 'event') {
-      return h('div', { class: 'msg-event', testid: 'message', dataset: ds }, h('span', { class: 'msg-event-text' }, eventText(m)), h('span', { class: 'msg-event-time' }, fmtTime(m.created_at)));
-    }
-    if (m.kind === 'note') {
-      return h('div', { class: 'msg msg-note', testid: 'message', dataset: ds },
-        h('div', { class: 'msg-label' }, h('strong', {}, t('chat.noteLabel')), ' · ', m.author_id ? userName(m.author_id) : ''),
-        text, time);
-    }
-    if (m.direction === 'in') {
-      const d = data.dialog;
-      return h('div', { class: 'msg msg-in', testid: 'message', dataset: ds },
-        h('div', { class: 'msg-label' }, d ? customerName(d) : t('chat.customer')), text, time);
-    }
-    let label = m.author_id ? userName(m.author_id) : t('chat.line');
-    let cls = 'msg-out';
-    if (m.kind === 'auto') { label = t('chat.autoReply'); cls = 'msg-auto'; }
-    if (m.kind === 'rating_request') { label = t('chat.ratingRequest'); cls = 'msg-auto'; }
-    return h('div', { class: ['msg', cls], testid: 'message', dataset: ds }, h('div', { class: 'msg-label' }, label), text, time);
   }
 
   function showTyping(text) {
@@ -587,7 +505,8 @@ export function mount(root, ctx, params) {
         if (!note) { S.preview[id] = m.text; scheduleHead(); scheduleLists(); }
       } catch (e) {
         if (!ta.value) { ta.value = text; S.drafts[id] = text; }
-        showError(e.message);
+        if (e.status === 404) gone(id);
+        else showError(e.message);
       } finally {
         sending = false;
         sendBtn.disabled = false;
@@ -673,17 +592,4 @@ export function mount(root, ctx, params) {
       clearTimeout(typingTimer);
     },
   };
-}
-
-// eventText shows a timeline event in the user's language from its code and
-// parameters; an event this screen does not know keeps the server's text.
-function eventText(m) {
-  const ev = m.event;
-  if (!ev || t('event.' + ev.code) === 'event.' + ev.code) return m.text;
-  const p = Object.assign({}, ev.params || {});
-  if (p.reason) p.reason = t('reason.' + p.reason);
-  if (ev.code === 'rated') {
-    p.rating = p.scale === 'stars' ? t('event.rating.stars', { value: p.value }) : t(p.value === '1' ? 'event.rating.like' : 'event.rating.dislike');
-  }
-  return t('event.' + ev.code, p);
 }

@@ -50,7 +50,8 @@ export function mount(root, ctx) {
   });
   replace(root, h('div', { class: 'page' },
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, t('lines.title')), usage)),
-    ctx.canEdit() ? h('div', { class: 'card' }, h('h2', { class: 'card-title' }, t('lines.new')), form) : null,
+    ctx.can('lines.edit') ? h('div', { class: 'card' }, h('h2', { class: 'card-title' }, t('lines.new')), form)
+      : h('p', { class: 'banner', testid: 'lines-read-only' }, t('lines.readOnly')),
     listBox));
 
   (async () => {
@@ -100,6 +101,7 @@ export function mountLine(root, ctx, params) {
   let tab = TABS.includes(params.tab) ? params.tab : 'queue';
   let line = null;
   let users = [];
+  const editable = ctx.can('lines.edit');
 
   const title = h('h1', { testid: 'line-title' });
   const activeChip = h('span', { class: 'chip' });
@@ -108,6 +110,7 @@ export function mountLine(root, ctx, params) {
   replace(root, h('div', { class: 'page' },
     h('div', { class: 'breadcrumb' }, h('a', { href: '#/lines', testid: 'back-lines' }, t('lines.title')), h('span', { 'aria-hidden': 'true' }, '›'), h('span', {}, t('line.settings'))),
     h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, activeChip)),
+    editable ? null : h('p', { class: 'banner', testid: 'line-read-only' }, t('line.readOnly')),
     tabsNav, body));
 
   function renderTop() {
@@ -141,12 +144,14 @@ export function mountLine(root, ctx, params) {
 
   // settingsForm builds a tab's form: fields, then Save; collect() returns
   // the PATCH body (or throws {field, message} for a value it cannot read).
+  // Without lines.edit the fields are disabled and there is no Save.
   function settingsForm(name, fields, collect) {
-    const bar = saveBar(t('common.save'), !ctx.canEdit());
-    const fs = h('fieldset', { class: 'fieldset', disabled: !ctx.canEdit() }, fields);
-    const form = h('form', { class: 'card settings-form', novalidate: true, testid: 'line-form-' + name }, fs, bar.el);
+    const bar = saveBar(t('common.save'), !editable);
+    const fs = h('fieldset', { class: 'fieldset', disabled: !editable }, fields);
+    const form = h('form', { class: 'card settings-form', novalidate: true, testid: 'line-form-' + name }, fs, editable ? bar.el : null);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      if (!editable) return;
       clearErrors(form);
       bar.status.textContent = '';
       bar.btn.disabled = true;
@@ -196,7 +201,7 @@ export function mountLine(root, ctx, params) {
       } else {
         replace(list, queue.map((uid, i) => {
           const u = byId.get(uid) || { name: uid, email: '' };
-          const li = h('li', { class: 'queue-item', testid: 'queue-item', dataset: { userId: uid }, draggable: 'true' },
+          const li = h('li', { class: 'queue-item', testid: 'queue-item', dataset: { userId: uid }, draggable: editable ? 'true' : 'false' },
             h('span', { class: 'drag', 'aria-hidden': 'true', title: t('queue.drag') }, '⋮⋮'),
             h('span', { class: 'queue-pos' }, String(i + 1)),
             avatar(u.name, uid, 'sm'),
@@ -206,6 +211,7 @@ export function mountLine(root, ctx, params) {
               h('button', { type: 'button', class: 'icon-btn', testid: 'queue-up', 'aria-label': t('queue.up'), title: t('queue.up'), disabled: i === 0, onclick: () => move(i, i - 1) }, '↑'),
               h('button', { type: 'button', class: 'icon-btn', testid: 'queue-down', 'aria-label': t('queue.down'), title: t('queue.down'), disabled: i === queue.length - 1, onclick: () => move(i, i + 1) }, '↓'),
               h('button', { type: 'button', class: 'icon-btn icon-danger', testid: 'queue-remove', 'aria-label': t('queue.remove'), title: t('queue.remove'), onclick: () => { queue.splice(i, 1); renderQueue(); } }, '×')));
+          if (!editable) return li;
           li.addEventListener('dragstart', (e) => { dragFrom = i; e.dataTransfer.effectAllowed = 'move'; li.classList.add('dragging'); });
           li.addEventListener('dragend', () => li.classList.remove('dragging'));
           li.addEventListener('dragover', (e) => { e.preventDefault(); li.classList.add('drop'); });
@@ -451,7 +457,7 @@ export function mountLine(root, ctx, params) {
       }
     }
     loadChannels();
-    return h('div', { class: 'stack' }, box, ctx.canEdit() ? form : null);
+    return h('div', { class: 'stack' }, box, ctx.can('channels.connect') ? form : null);
   }
 
   // --- other ---
@@ -494,7 +500,7 @@ export function mountLine(root, ctx, params) {
         showError(danger, err);
       }
     });
-    return h('div', { class: 'stack' }, form, ctx.canEdit() ? danger : null);
+    return h('div', { class: 'stack' }, form, editable ? danger : null);
   }
 
   load();

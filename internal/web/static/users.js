@@ -1,30 +1,39 @@
-// Users: the list, create, role changes, deactivation and absences.
+// Users: the list, create, role changes (the predefined roles and the
+// workspace's custom ones, from GET /roles), deactivation and absences.
 import { api } from './api.js';
 import { h, replace, avatar } from './dom.js';
 import { t, fmtDate, fmtDateTime } from './i18n.js';
 import { field, input, select, clearErrors, showError, errorSlot } from './forms.js';
 
-const ROLES = ['administrator', 'director', 'manager'];
 const KINDS = ['lunch', 'vacation', 'sick_leave', 'other'];
 
 export function mount(root, ctx) {
   let alive = true;
   let users = [];
+  // [key, label] of every role a user can be given; the predefined ones
+  // until GET /roles answers.
+  let roleOptions = ['administrator', 'director', 'manager'].map((r) => [r, t('role.' + r)]);
   const openAbsences = new Set();
   const listBox = h('div', { class: 'card card-flush' }, h('div', { class: 'list-empty' }, t('common.loading')));
   const count = h('p', { class: 'muted', testid: 'users-count' });
-  const canEdit = ctx.canEdit();
+  const canEdit = ctx.can('settings.edit');
+  const createBox = h('div', {});
 
   replace(root, h('div', { class: 'page' },
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, t('users.title')), count)),
-    canEdit ? createForm() : null,
+    createBox,
     listBox));
+
+  const roleLabel = (key) => {
+    const o = roleOptions.find(([k]) => k === key);
+    return o ? o[1] : t('users.unknownRole');
+  };
 
   function createForm() {
     const email = input('email', '', { type: 'email', autocomplete: 'off', testid: 'user-email' });
     const name = input('name', '', { autocomplete: 'off', testid: 'user-name' });
     const password = input('password', '', { type: 'password', autocomplete: 'new-password', testid: 'user-password' });
-    const role = select('role', 'manager', ROLES.map((r) => [r, t('role.' + r)]), { testid: 'user-role' });
+    const role = select('role', 'manager', roleOptions, { testid: 'user-role' });
     const btn = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'user-create' }, t('users.create'));
     const form = h('form', { class: 'card', novalidate: true, testid: 'user-create-form' },
       h('h2', { class: 'card-title' }, t('users.new')),
@@ -55,9 +64,11 @@ export function mount(root, ctx) {
 
   async function load() {
     try {
-      const r = await api('GET', '/api/v1/users');
+      const [r, rs] = await Promise.all([api('GET', '/api/v1/users'), api('GET', '/api/v1/roles').catch(() => null)]);
       if (!alive) return;
       users = r.users;
+      if (rs) roleOptions = rs.roles.map((x) => [x.key, x.predefined ? t('role.' + x.key) : x.name]);
+      if (canEdit && !createBox.firstChild) replace(createBox, createForm());
       render();
     } catch (e) {
       if (alive) replace(listBox, h('p', { class: 'form-error' }, e.message));
@@ -82,7 +93,8 @@ export function mount(root, ctx) {
     const self = u.id === ctx.me.id;
     let roleCell;
     if (canEdit) {
-      const sel = select('role', u.role, ROLES.map((r) => [r, t('role.' + r)]), { testid: 'user-role-select', 'aria-label': t('users.role'), class: 'input input-sm' });
+      const opts = roleOptions.some(([k]) => k === u.role) ? roleOptions : [...roleOptions, [u.role, t('users.unknownRole')]];
+      const sel = select('role', u.role, opts, { testid: 'user-role-select', 'aria-label': t('users.role'), class: 'input input-sm' });
       sel.addEventListener('change', async () => {
         try {
           await api('PATCH', '/api/v1/users/' + encodeURIComponent(u.id), { role: sel.value });
@@ -95,7 +107,7 @@ export function mount(root, ctx) {
       });
       roleCell = sel;
     } else {
-      roleCell = t('role.' + u.role);
+      roleCell = roleLabel(u.role);
     }
     const actions = [];
     actions.push(h('button', {

@@ -24,14 +24,15 @@ export function mount(root, ctx) {
 
   function render(ws) {
     const name = input('name', ws.name, { testid: 'ws-name', autocomplete: 'off' });
-    const bar = saveBar(t('common.save'), !ctx.canEdit());
+    const editable = ctx.can('settings.edit');
+    const bar = saveBar(t('common.save'), !editable);
     const form = h('form', { class: 'card', novalidate: true, testid: 'ws-form' },
       h('h2', { class: 'card-title' }, t('ws.general')),
-      h('fieldset', { class: 'fieldset', disabled: !ctx.canEdit() }, field(t('ws.name'), name, { name: 'name' })),
+      h('fieldset', { class: 'fieldset', disabled: !editable }, field(t('ws.name'), name, { name: 'name' })),
       h('dl', { class: 'facts' },
         h('dt', {}, t('ws.created')), h('dd', {}, fmtDate(ws.created_at)),
         h('dt', {}, t('ws.id')), h('dd', {}, h('code', { class: 'code' }, ws.id))),
-      bar.el);
+      editable ? bar.el : null);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       clearErrors(form);
