@@ -115,7 +115,7 @@ func pageLimit(f dialog.ListFilter) int {
 }
 
 // filterDialogs appends the list filters on the dialogs' columns. off
-// writes them so that no index can serve them (x || ”, x + 0 in both
+// writes them so that no index can serve them (an empty string appended, a zero added, in both
 // engines): within a caller's scope the scope finds the rows, and a
 // planner that walked a line's or a status's index instead would read
 // every other operator's dialogs looking for the caller's.
