@@ -114,6 +114,15 @@ func writeList[T any](w http.ResponseWriter, key string, items []T, err error) e
 	return nil
 }
 
+// writeResult answers with v at status, or returns err.
+func writeResult(w http.ResponseWriter, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, v)
+	return nil
+}
+
 // readBody reads a JSON request body within the size limit and checks that
 // it is JSON of valid UTF-8.
 func readBody(r *http.Request) ([]byte, error) {

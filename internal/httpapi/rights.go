@@ -109,11 +109,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, p principal)
 		req.Permissions = access.Grants{}
 	}
 	role, err := s.store.CreateRole(r.Context(), p.ws(), *req.Name, req.Permissions)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, role)
-	return nil
+	return writeResult(w, http.StatusCreated, role, err)
 }
 
 func (s *Server) patchRole(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -122,11 +118,7 @@ func (s *Server) patchRole(w http.ResponseWriter, r *http.Request, p principal) 
 		return err
 	}
 	role, err := s.store.UpdateRole(r.Context(), p.ws(), r.PathValue("id"), req.Name, req.Permissions)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, role)
-	return nil
+	return writeResult(w, http.StatusOK, role, err)
 }
 
 func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -146,11 +138,7 @@ func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, p principal) 
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request, p principal) error {
 	t, err := s.store.GetTeam(r.Context(), p.ws(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, t)
-	return nil
+	return writeResult(w, http.StatusOK, t, err)
 }
 
 type teamRequest struct {
@@ -178,11 +166,7 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request, p principal)
 	var t access.Department
 	req.apply(&t)
 	t, err := s.store.CreateTeam(r.Context(), p.ws(), t)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, t)
-	return nil
+	return writeResult(w, http.StatusCreated, t, err)
 }
 
 func (s *Server) patchTeam(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -230,11 +214,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p principal) 
 		return err
 	}
 	page, err := s.store.ListAudit(r.Context(), p.ws(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return writeResult(w, http.StatusOK, page, err)
 }
 
 func contains(vs []string, v string) bool {
