@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"slices"
 
 	"github.com/openlines/openlines/internal/events"
@@ -47,12 +48,15 @@ func (t *tx) dropOffer(sessionID, userID string) error {
 	return nil
 }
 
-// audienceChunk bounds the ids of one audience query.
-const audienceChunk = 400
+// qAudience reads who holds, is offered or joined each of a JSON array of
+// sessions: one statement, prepared once, for any number of them.
+var qAudience = q(`SELECT id, 'h', operator_id FROM sessions WHERE id IN ({{IDS $1}}) AND operator_id IS NOT NULL
+	UNION ALL SELECT session_id, 'o', user_id FROM session_offers WHERE session_id IN ({{IDS $1}})
+	UNION ALL SELECT session_id, 'j', user_id FROM session_participants WHERE session_id IN ({{IDS $1}})`)
 
 // fillAudience sets Holders and Audience on every event of a session, from
 // the rows as this transaction leaves them plus whoever lost the session
-// in it. One query per transaction (per 400 sessions), run before commit.
+// in it. One query per transaction, run before commit.
 func (t *tx) fillAudience() error {
 	var ids []string
 	seen := map[string]bool{}
@@ -65,36 +69,31 @@ func (t *tx) fillAudience() error {
 	if len(ids) == 0 {
 		return nil
 	}
+	js, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
 	holders := map[string][]string{}
 	others := map[string][]string{}
-	for len(ids) > 0 {
-		n := min(len(ids), audienceChunk)
-		chunk := ids[:n]
-		ids = ids[n:]
-		var args []any
-		in := bind(&args, chunk)
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT id, 'h', operator_id FROM sessions WHERE id IN (`+in+`) AND operator_id IS NOT NULL
-			UNION ALL SELECT session_id, 'o', user_id FROM session_offers WHERE session_id IN (`+in+`)
-			UNION ALL SELECT session_id, 'j', user_id FROM session_participants WHERE session_id IN (`+in+`)`, args...)
-		if err != nil {
+	rows, err := t.query(qAudience, string(js))
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var sid, kind, uid string
+		if err := rows.Scan(&sid, &kind, &uid); err != nil {
+			rows.Close()
 			return err
 		}
-		for rows.Next() {
-			var sid, kind, uid string
-			if err := rows.Scan(&sid, &kind, &uid); err != nil {
-				rows.Close()
-				return err
-			}
-			if kind == "h" {
-				holders[sid] = append(holders[sid], uid)
-			} else {
-				others[sid] = append(others[sid], uid)
-			}
+		if kind == "h" {
+			holders[sid] = append(holders[sid], uid)
+		} else {
+			others[sid] = append(others[sid], uid)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
 	}
 	for i := range t.evs {
 		ev := &t.evs[i]

@@ -184,12 +184,23 @@ func q(sql string) *query {
 // lockMarker matches "{{FOR_UPDATE}}" and "{{FOR_UPDATE OF alias}}".
 var lockMarker = regexp.MustCompile(`{{FOR_UPDATE( OF \w+)?}}`)
 
+// idsMarker, "{{IDS $n}}", is the rows of a JSON array of text given as
+// parameter $n, so that a statement over any number of ids is prepared once.
+var idsMarker = regexp.MustCompile(`{{IDS (\$\d+)}}`)
+
 func (s *Store) sqlOf(q *query) string {
-	return lockMarker.ReplaceAllStringFunc(q.sql, func(m string) string {
+	out := lockMarker.ReplaceAllStringFunc(q.sql, func(m string) string {
 		if s.engine != Postgres {
 			return ""
 		}
 		return " " + strings.Replace(strings.Trim(m, "{}"), "_", " ", 1)
+	})
+	return idsMarker.ReplaceAllStringFunc(out, func(m string) string {
+		p := idsMarker.FindStringSubmatch(m)[1]
+		if s.engine == Postgres {
+			return "SELECT jsonb_array_elements_text(" + p + "::jsonb)"
+		}
+		return "SELECT value FROM json_each(" + p + ")"
 	})
 }
 
