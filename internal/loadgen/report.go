@@ -73,7 +73,11 @@ func (r *Result) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  %-22s %s\n", l.Name+" latency", l)
 	}
 	if d := r.Delivery; d != nil {
-		fmt.Fprintf(w, "  %-22s %d of %d (messages × %d screens, %d dialogs); %d before the acknowledgement\n", "delivered", d.Delivered, d.Expected, d.Sockets, d.Dialogs, d.BeforeAck)
+		how := fmt.Sprintf("messages × %d screens", d.Sockets)
+		if d.OwnOnly {
+			how = fmt.Sprintf("each to its operator's screen of %d", d.Sockets)
+		}
+		fmt.Fprintf(w, "  %-22s %d of %d (%s, %d dialogs); %d before the acknowledgement\n", "delivered", d.Delivered, d.Expected, how, d.Dialogs, d.BeforeAck)
 	}
 	if b := r.Backlog; b != nil {
 		fmt.Fprintf(w, "  %-22s %d sessions to %d operators (limit %d each); all online after %.3f s; completion by %s, watch socket dropped %d times\n",

@@ -83,6 +83,9 @@ type DeliveryResult struct {
 	Dialogs   int   `json:"dialogs"`
 	Expected  int64 `json:"expected"`   // accepted messages × sockets
 	Delivered int64 `json:"delivered"`  // message.created events matched
+	// OwnOnly: the screens are managers', each due only its own dialogs'
+	// messages, so a message counts once, on any screen.
+	OwnOnly bool `json:"own_only,omitempty"`
 	BeforeAck int64 `json:"before_ack"` // events that arrived before the sender had its acknowledgement
 }
 
@@ -171,7 +174,7 @@ func runLatency(ctx context.Context, e *env, res *Result) error {
 	}
 	readers.Wait()
 
-	d := &DeliveryResult{Sockets: len(screens), Dialogs: cfg.Customers, Expected: want}
+	d := &DeliveryResult{Sockets: len(screens), Dialogs: cfg.Customers, Expected: want, OwnOnly: perMessage == 1}
 	var toScreen, fromAck []time.Duration
 	counted := map[int]bool{}
 	for _, s := range screens {
