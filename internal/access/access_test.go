@@ -115,11 +115,8 @@ func TestScopes(t *testing.T) {
 			t.Errorf("%s: sees %v", tc.name, got)
 		}
 	}
-	if !team.MayActFor(DialogsIntercept, held(mate)) || team.MayActFor(DialogsIntercept, held(other)) || own.MayActFor(DialogsIntercept, held(other)) {
-		t.Error("MayActFor across holders")
-	}
-	if !own.MayActFor(DialogsIntercept, held(me)) || !own.MayActFor(DialogsIntercept, Session{}) {
-		t.Error("acting on one's own or nobody's session needs no right")
+	if !team.Covers(DialogsIntercept, held(mate)) || team.Covers(DialogsIntercept, held(other)) || own.Covers(DialogsIntercept, held(me)) {
+		t.Error("Covers across holders")
 	}
 	if sc := own.ListScope(); sc.All || sc.OpenOnly || len(sc.Holders) != 1 {
 		t.Errorf("own list scope %+v", sc)

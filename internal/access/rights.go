@@ -79,16 +79,6 @@ func (r Rights) Sees(s Session) bool {
 	return s.Open && r.mine(s)
 }
 
-// MayActFor reports whether the caller may act on a session someone else
-// holds (finish, transfer, pin, reply to it): the intercept right at a
-// scope that reaches it. A session nobody else holds needs nothing.
-func (r Rights) MayActFor(p Permission, s Session) bool {
-	if s.Holder == "" || s.Holder == r.UserID {
-		return true
-	}
-	return r.Covers(p, s)
-}
-
 // DialogScope is the dialog list's filter in a form the store turns into
 // SQL: All, or the dialogs whose latest session is held by one of Holders
 // (open ones only when OpenOnly) or is offered to or joined by Me.

@@ -124,6 +124,18 @@ func dialogRecord(action string) func(*mcaller, string) int {
 	}
 }
 
+// heldRecord: 404 out of scope; acting on a session someone else holds
+// needs dialogs.intercept at a scope reaching it (403: a right, not a state).
+func heldRecord(c *mcaller, rel string) int {
+	if !c.sees(rel) {
+		return http.StatusNotFound
+	}
+	if rel != relOwn && !c.reaches("dialogs.intercept", rel) {
+		return http.StatusForbidden
+	}
+	return pass
+}
+
 // userRecord: 404 out of the people scope; another's record needs
 // settings.edit when change is set.
 func userRecord(change bool) func(*mcaller, string) int {
@@ -180,19 +192,19 @@ var matrix = map[string]entry{
 	"GET /api/v1/dialogs":                             {want: anyone},
 	"GET /api/v1/dialogs/{id}":                        {rels: allRels, want: dialogRecord("")},
 	"GET /api/v1/dialogs/{id}/messages":               {rels: allRels, want: dialogRecord("")},
-	"POST /api/v1/dialogs/{id}/messages":              {rels: allRels, want: dialogRecord("")},
+	"POST /api/v1/dialogs/{id}/messages":              {rels: allRels, want: heldRecord},
 	"POST /api/v1/dialogs/{id}/notes":                 {rels: allRels, want: dialogRecord("")},
 	"PUT /api/v1/me/status":                           {want: anyone},
 	"POST /api/v1/me/heartbeat":                       {want: anyone},
 	"POST /api/v1/sessions/{id}/take":                 {rels: allRels, want: dialogRecord("")},
 	"POST /api/v1/sessions/{id}/skip":                 {rels: allRels, want: dialogRecord("")},
-	"POST /api/v1/sessions/{id}/finish":               {rels: allRels, want: dialogRecord("")},
-	"POST /api/v1/sessions/{id}/spam":                 {rels: allRels, want: dialogRecord("")},
-	"POST /api/v1/sessions/{id}/transfer":             {rels: allRels, want: dialogRecord("")},
+	"POST /api/v1/sessions/{id}/finish":               {rels: allRels, want: heldRecord},
+	"POST /api/v1/sessions/{id}/spam":                 {rels: allRels, want: heldRecord},
+	"POST /api/v1/sessions/{id}/transfer":             {rels: allRels, want: heldRecord},
 	"POST /api/v1/sessions/{id}/intercept":            {rels: allRels, want: dialogRecord("dialogs.intercept")},
 	"POST /api/v1/sessions/{id}/join":                 {rels: allRels, want: dialogRecord("dialogs.join")},
-	"POST /api/v1/sessions/{id}/pin":                  {rels: allRels, want: dialogRecord("")},
-	"POST /api/v1/sessions/{id}/unpin":                {rels: allRels, want: dialogRecord("")},
+	"POST /api/v1/sessions/{id}/pin":                  {rels: allRels, want: heldRecord},
+	"POST /api/v1/sessions/{id}/unpin":                {rels: allRels, want: heldRecord},
 	"POST /api/v1/sessions/{id}/vote":                 {rels: allRels, want: dialogRecord("dialogs.vote")},
 	"GET /api/v1/transfer-targets":                    {want: anyone},
 	"GET /api/v1/ws":                                  {want: anyone},
@@ -249,11 +261,15 @@ func newMatrixWorld(t *testing.T, engine string) *mworld {
 	dir := mk("director", user.Director, allPerms("lines.edit", "channels.connect", "roles.edit", "settings.edit"))
 	mgr := mk("manager", user.Manager, map[string]string{"dialogs.view": "own", "stats.view": "own"})
 	lead := mk("lead", user.Role(w.role), map[string]string{"lines.view": "all", "dialogs.view": "team", "dialogs.intercept": "team", "dialogs.join": "team", "stats.view": "team"})
+	// A viewer sees the team's dialogs but may not act on them.
+	viewerRole := str(h.c.do("POST", "/api/v1/roles", map[string]any{"name": "Team viewer", "permissions": map[string]any{"dialogs.view": "team"}}).want(http.StatusCreated).json, "key")
+	viewer := mk("viewer", user.Role(viewerRole), map[string]string{"dialogs.view": "team"})
 	w.mate = mk("mate", user.Manager, map[string]string{"dialogs.view": "own"})
 	w.other = mk("other", user.Manager, map[string]string{"dialogs.view": "own"})
-	w.callers = []*mcaller{admin, dir, mgr, lead}
+	w.callers = []*mcaller{admin, dir, mgr, lead, viewer}
 	w.team = h.c.do("POST", "/api/v1/teams", map[string]any{"name": "Front", "members": []any{
-		map[string]any{"user_id": lead.u.ID, "head": true}, map[string]any{"user_id": mgr.u.ID}, map[string]any{"user_id": w.mate.u.ID}}}).
+		map[string]any{"user_id": lead.u.ID, "head": true}, map[string]any{"user_id": mgr.u.ID}, map[string]any{"user_id": w.mate.u.ID},
+		map[string]any{"user_id": viewer.u.ID}}}).
 		want(http.StatusCreated).id()
 	for _, c := range append(w.callers, w.mate, w.other) {
 		l := h.c.do("POST", "/api/v1/lines", map[string]any{"name": "Line of " + c.name, "queue": []string{c.u.ID}, "queue_time": 43200}).want(http.StatusCreated).id()

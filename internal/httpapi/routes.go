@@ -576,7 +576,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, p principal) erro
 		return err
 	}
 	return s.writeToDialog(w, r, p, func(ctx context.Context, wsID, dialogID, userID, text string) (dialog.Message, error) {
-		return s.store.AddOperatorReply(ctx, wsID, dialogID, store.Writer{UserID: userID, MayIntercept: p.Rights.MayActFor(access.DialogsIntercept, f)}, text)
+		return s.store.AddOperatorReply(ctx, wsID, dialogID, store.Writer{UserID: userID, MayIntercept: p.Rights.Covers(access.DialogsIntercept, f)}, text)
 	})
 }
 

@@ -208,7 +208,7 @@ func (s *Server) sessionAction(w http.ResponseWriter, r *http.Request, p princip
 	if need != "" && !p.Rights.Covers(need, f) {
 		return apperr.New(apperr.Forbidden, "this needs the %s permission for this session, which your role does not give", need)
 	}
-	a := store.Action{WorkspaceID: p.ws(), SessionID: id, UserID: p.User.ID, Privileged: p.Rights.MayActFor(access.DialogsIntercept, f)}
+	a := store.Action{WorkspaceID: p.ws(), SessionID: id, UserID: p.User.ID, Privileged: p.Rights.Covers(access.DialogsIntercept, f)}
 	if err := act(a); err != nil {
 		return err
 	}

@@ -80,8 +80,8 @@ func TestScopeOfLists(t *testing.T) {
 			return ids(t, c.c.do("GET", "/api/v1/users", nil).want(http.StatusOK).json, "users")
 		}
 		mustSameSet(t, "manager's users", users(mgr), []string{mgr.u.ID})
-		mustSameSet(t, "team head's users", users(lead), []string{lead.u.ID, mgr.u.ID, w.mate.u.ID})
-		if n := len(users(dir)); n != 6 { // administrator, director, manager, lead, mate, other
+		mustSameSet(t, "team head's users", users(lead), []string{lead.u.ID, mgr.u.ID, w.mate.u.ID, w.caller("viewer").u.ID})
+		if n := len(users(dir)); n != 7 { // administrator, director, manager, lead, viewer, mate, other
 			t.Errorf("the director lists %d users", n)
 		}
 
@@ -106,7 +106,7 @@ func TestScopeOfLists(t *testing.T) {
 		mustSameSet(t, "manager's target people", ps, []string{mgr.u.ID})
 		ls, ps = targets(lead)
 		mustSameSet(t, "team head's target lines", ls, allLines)
-		mustSameSet(t, "team head's target people", ps, []string{mgr.u.ID, lead.u.ID, w.mate.u.ID})
+		mustSameSet(t, "team head's target people", ps, []string{mgr.u.ID, lead.u.ID, w.mate.u.ID, w.caller("viewer").u.ID})
 		ls, ps = targets(dir)
 		if !slices.Contains(ls, w.line) || !slices.Contains(ls, lineOf(w.other)) || !slices.Contains(ps, w.other.u.ID) {
 			t.Errorf("the director's targets: lines %v people %v", ls, ps)

@@ -289,8 +289,10 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 // Writer is who writes into a dialog.
 type Writer struct {
 	UserID string
-	// MayIntercept is the intercept right: writing into a session nobody
-	// took that is not offered to the writer takes it all the same.
+	// MayIntercept is the intercept right reaching the session: writing
+	// into a session nobody took that is not offered to the writer takes
+	// it all the same, and writing into one another operator holds is
+	// allowed (else only to those who joined it).
 	MayIntercept bool
 }
 
@@ -330,6 +332,15 @@ func (s *Store) AddOperatorReply(ctx context.Context, wsID, dialogID string, wr 
 		next.Answered, next.Status = true, dialog.StatusWaitingClient
 		if next.FirstResponseAt == 0 {
 			next.FirstResponseAt = at
+		}
+		if r.OperatorID != "" && r.OperatorID != userID && !wr.MayIntercept {
+			joined, err := t.joined(r.ID, userID)
+			if err != nil {
+				return err
+			}
+			if !joined {
+				return apperr.New(apperr.Forbidden, "another operator holds this session; writing into it needs the intercept right, or join it first")
+			}
 		}
 		took := r.OperatorID == ""
 		var offered []string
@@ -398,6 +409,15 @@ func (s *Store) DialogOfCustomer(ctx context.Context, wsID, channelID, externalI
 		return "", apperr.NotFoundf("no dialog of customer %s on channel %s", externalID, channelID)
 	}
 	return id, dbErr(err, "find dialog")
+}
+
+var qJoined = q(`SELECT COUNT(*) FROM session_participants WHERE session_id = $1 AND user_id = $2`)
+
+// joined reports whether the user joined the session.
+func (t *tx) joined(sessionID, userID string) (bool, error) {
+	var n int
+	err := t.row(qJoined, []any{sessionID, userID}, &n)
+	return n > 0, err
 }
 
 // mayTakeByReply refuses a reply that would take a session its writer could

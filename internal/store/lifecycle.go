@@ -339,7 +339,7 @@ func mayHandle(a Action, r *sessionRow, what string) error {
 	if r.OperatorID == a.UserID || a.Privileged {
 		return nil
 	}
-	return apperr.New(apperr.Conflict, "only the operator holding the session may %s it", what)
+	return apperr.New(apperr.Forbidden, "only the operator holding the session may %s it", what)
 }
 
 // Finish ends a session held by the caller (or any, with the intercept right).
@@ -366,7 +366,7 @@ func (s *Store) Finish(ctx context.Context, a Action) error {
 func (s *Store) Spam(ctx context.Context, a Action) error {
 	return s.act(ctx, a, "spam", func(t *tx, r *sessionRow, lr lineRules, now int64) error {
 		if r.OperatorID != "" && r.OperatorID != a.UserID && !a.Privileged {
-			return apperr.New(apperr.Conflict, "only the operator holding the session may mark it as spam")
+			return apperr.New(apperr.Forbidden, "only the operator holding the session may mark it as spam")
 		}
 		if err := t.event(r, a.UserID, dialog.Ev("spam"), now); err != nil {
 			return err
@@ -510,7 +510,7 @@ func (s *Store) Transfer(ctx context.Context, a Action, toUser, toLine string) e
 			allowed = contains(offered, a.UserID)
 		}
 		if !allowed {
-			return apperr.New(apperr.Conflict, "only the operator holding the session, or one it is offered to, may transfer it")
+			return apperr.New(apperr.Forbidden, "only the operator holding the session, or one it is offered to, may transfer it")
 		}
 		if toUser != "" {
 			name, err := t.activeUser(a.WorkspaceID, toUser)
