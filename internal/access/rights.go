@@ -115,23 +115,22 @@ func (r Rights) People(p Permission) []string {
 	return []string{r.UserID}
 }
 
-// SeesEvent decides whether a committed event reaches the caller's screen.
-// Events of a session carry its Holders and Audience before and after the
-// change, so that whoever loses a session is told too. Events about no
-// session (presence, typing without a dialog) reach the whole workspace.
+// SeesEvent decides whether a committed event reaches the caller's screen,
+// by the same rule as Sees: an event of a session carries its Holders and
+// Audience before and after the change, and reaches whoever would see the
+// session in either state — so that whoever loses a session hears of it
+// too. Events about no session (presence) reach the whole workspace.
 func (r Rights) SeesEvent(ev events.Event) bool {
 	if ev.SessionID == "" && ev.DialogID == "" {
 		return true
 	}
-	switch r.Grants[DialogsView] {
-	case All:
+	if r.Sees(Session{Offered: ev.Audience, Open: true}) {
 		return true
-	case Team:
-		for _, h := range ev.Holders {
-			if h == r.UserID || slices.Contains(r.Teammates, h) {
-				return true
-			}
+	}
+	for _, h := range ev.Holders {
+		if r.Sees(Session{Holder: h, Open: true}) {
+			return true
 		}
 	}
-	return slices.Contains(ev.Audience, r.UserID) || slices.Contains(ev.Holders, r.UserID)
+	return false
 }
