@@ -111,7 +111,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if word != "" {
 		// The word wins over the environment, not over a different --scenario.
-		if cfg.Scenario != "" && cfg.Scenario != word && os.Getenv(envName("scenario")) != cfg.Scenario {
+		if cfg.Scenario != "" && cfg.Scenario != word && os.Getenv(envName(fs.Name(), "scenario")) != cfg.Scenario {
 			return usageErr("scenario given twice: %q and --scenario %q", word, cfg.Scenario)
 		}
 		cfg.Scenario = word

@@ -31,7 +31,7 @@ func TestBenchCommand(t *testing.T) {
 	if _, _, _, err := app.Bootstrap(ctx, stack.Store, app.Config{AdminEmail: "admin@bench.test", AdminPassword: "bench-password", Plan: workspace.Enterprise}); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("OPENLINES_PASSWORD", "bench-password") // the password from the environment
+	t.Setenv("OPENLINES_BENCH_PASSWORD", "bench-password") // the password from the environment
 	var stdout, stderr bytes.Buffer
 	err = run(ctx, []string{"bench", "conversations", "--url", srv.URL, "--email", "admin@bench.test", "--count", "50", "--connections", "4", "--no-baseline", "--json"}, &stdout, &stderr)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -24,8 +25,42 @@ import (
 	"github.com/openlines/openlines/internal/workspace"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version may be set at build time with -ldflags "-X main.version=…";
+// otherwise it is the module version or VCS revision the Go toolchain
+// stamped into the binary (see buildVersion).
+var version = ""
+
+// buildVersion is the version to report: the -ldflags one, else the main
+// module's version (set by `go install …@v1.2.3`), else the VCS revision
+// (`go build` in a git checkout), else "dev".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	if rev != "" {
+		if modified == "true" {
+			rev += "-dirty"
+		}
+		return rev
+	}
+	return "dev"
+}
 
 const usage = `OpenLines — an open-source omnichannel contact center.
 
@@ -36,15 +71,37 @@ Commands:
   demo                  run the server with a demo workspace and simulated customers
   migrate               apply database migrations and exit
   user add              add a user to a workspace
-  workspace create      create a workspace (and its administrator)
+  workspace create      create a workspace and its first administrator
   workspace set-plan    change a workspace's plan
   simulate              simulate a line (queueing model) to size a team
   bench                 drive a running server through its API and measure it
   version               print the version
+  help <command>        print a command's flags
 
-Every flag has an environment twin: --max-body is OPENLINES_MAX_BODY.
-Run "openlines <command> -h" for its flags.
+Every flag has an environment twin. serve's are OPENLINES_<FLAG>
+(--max-body is OPENLINES_MAX_BODY), and --db is OPENLINES_DB for every
+command on the server's database; the other commands' twins carry the
+command's name: user add --password is OPENLINES_USER_ADD_PASSWORD.
+Run "openlines help <command>" or "openlines <command> -h" for its flags.
 `
+
+// groups are the commands made of two words.
+var groups = map[string][]string{
+	"user":      {"add"},
+	"workspace": {"create", "set-plan"},
+}
+
+func groupUsage(g string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: openlines %s <command> [flags]\n\nCommands:\n", g)
+	for _, c := range groups[g] {
+		fmt.Fprintf(&b, "  openlines %s %s\n", g, c)
+	}
+	fmt.Fprintf(&b, "\nRun \"openlines help %s <command>\" for its flags.\n", g)
+	return b.String()
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }
 
 // exitError carries a process exit code.
 type exitError struct {
@@ -82,7 +139,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageErr("no command given")
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "user" || cmd == "workspace") && len(rest) > 0 {
+	if _, ok := groups[cmd]; ok {
+		if len(rest) == 0 {
+			fmt.Fprint(stderr, groupUsage(cmd))
+			return usageErr("%s: no command given", cmd)
+		}
+		if isHelp(rest[0]) {
+			fmt.Fprint(stdout, groupUsage(cmd))
+			return nil
+		}
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -103,11 +168,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "openlines", version)
+		if len(rest) > 0 && isHelp(rest[0]) {
+			fmt.Fprintln(stdout, "Usage: openlines version\n\nPrints the version: the module version or the VCS revision the binary was built from.")
+			return nil
+		}
+		fmt.Fprintln(stdout, "openlines", buildVersion())
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		if len(rest) == 0 {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		if _, ok := groups[rest[0]]; ok && len(rest) == 1 {
+			fmt.Fprint(stdout, groupUsage(rest[0]))
+			return nil
+		}
+		if rest[0] == "help" {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		// The command's own -h, its flags printed to stdout.
+		err := run(ctx, append(append([]string{}, rest...), "-h"), stdout, stdout)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
 	}
 	fmt.Fprint(stderr, usage)
 	return usageErr("unknown command %q", cmd)
@@ -120,15 +205,27 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// envName is a flag's environment twin: max-body → OPENLINES_MAX_BODY.
-func envName(flagName string) string {
-	return "OPENLINES_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+// envName is the environment twin of a command's flag. serve's options
+// are OPENLINES_<FLAG> (max-body → OPENLINES_MAX_BODY), and so is the
+// database path of every command that works on the server's database, so
+// that one OPENLINES_DB serves them all. Every other command's twins carry
+// the command's name (user add --password → OPENLINES_USER_ADD_PASSWORD):
+// a variable exported for the server must not leak into `user add` or
+// `workspace set-plan`. demo has a database of its own (OPENLINES_DEMO_DB):
+// OPENLINES_DB, which names the real one, must not seed the demo into it.
+func envName(cmd, flagName string) string {
+	upper := func(s string) string { return strings.ToUpper(strings.NewReplacer("-", "_", " ", "_").Replace(s)) }
+	cmd = strings.TrimPrefix(cmd, "openlines ")
+	if cmd == "serve" || (flagName == "db" && cmd != "demo") {
+		return "OPENLINES_" + upper(flagName)
+	}
+	return "OPENLINES_" + upper(cmd) + "_" + upper(flagName)
 }
 
 // parse parses the command line, then fills every flag not given there from
 // its environment twin. A bad value names the option and exits with code 2.
 func parse(fs *flag.FlagSet, args []string) error {
-	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(fs.Name(), f.Name) + ")" })
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -145,9 +242,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if set[f.Name] || err != nil {
 			return
 		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+		if v, ok := os.LookupEnv(envName(fs.Name(), f.Name)); ok {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = usageErr("invalid value %q for %s (--%s): %v", v, envName(f.Name), f.Name, e)
+				err = usageErr("invalid value %q for %s (--%s): %v", v, envName(fs.Name(), f.Name), f.Name, e)
 			}
 		}
 	})
@@ -191,7 +288,7 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
-	cfg := app.Config{Version: version}
+	cfg := app.Config{Version: buildVersion()}
 	db := dbFlag(fs)
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address host:port")
 	plan := fs.String("plan", string(workspace.Enterprise), "plan of the workspace created on first start")
@@ -340,6 +437,9 @@ func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	db := dbFlag(fs)
 	name := fs.String("name", "", "workspace name (required)")
 	plan := fs.String("plan", string(workspace.Free), "plan: free, basic, standard, professional or enterprise")
+	adminEmail := fs.String("admin-email", "", "e-mail of the workspace's first administrator (without it the workspace has none)")
+	adminName := fs.String("admin-name", "Administrator", "display name of the first administrator")
+	adminPassword := fs.String("admin-password", "", "password of the first administrator, at least 8 characters (default: generated and printed once)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -350,16 +450,56 @@ func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	var admin user.User
+	password, generated := *adminPassword, false
+	if *adminEmail != "" {
+		admin = user.User{Active: true, Role: user.Administrator}
+		if admin.Email, err = user.NormalizeEmail(*adminEmail); err != nil {
+			return usageErr("--admin-email: %v", err)
+		}
+		if admin.Name, err = user.ValidateName(*adminName); err != nil {
+			return usageErr("--admin-name: %v", err)
+		}
+		if password == "" {
+			password, generated = app.GeneratePassword(), true
+		} else if err := user.ValidatePassword(password); err != nil {
+			return usageErr("--admin-password: must be at least 8 characters")
+		}
+		if admin.PasswordHash, err = user.HashPassword(password); err != nil {
+			return err
+		}
+	} else if password != "" {
+		return usageErr("--admin-password: needs --admin-email")
+	}
 	st, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if admin.Email != "" {
+		// Checked before the workspace exists, so that a taken e-mail does
+		// not leave a workspace without its administrator behind.
+		if _, err := st.UserByEmail(ctx, admin.Email); err == nil {
+			return usageErr("--admin-email: %s is already used", admin.Email)
+		}
+	}
 	ws, err := st.CreateWorkspace(ctx, strings.TrimSpace(*name), p)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "created workspace %s (%s, plan %s); add its administrator with: openlines user add --workspace %s --role administrator ...\n", ws.ID, ws.Name, ws.Plan, ws.ID)
+	fmt.Fprintf(stdout, "created workspace %s (%s, plan %s)\n", ws.ID, ws.Name, ws.Plan)
+	if admin.Email == "" {
+		fmt.Fprintf(stdout, "it has no administrator yet; add one with: openlines user add --workspace %s --role administrator ...\n", ws.ID)
+		return nil
+	}
+	admin.WorkspaceID = ws.ID
+	if admin, err = st.CreateUser(ctx, admin); err != nil {
+		return fmt.Errorf("workspace %s was created, its administrator not: %w", ws.ID, err)
+	}
+	fmt.Fprintf(stdout, "created administrator %s (%s)\n", admin.Email, admin.ID)
+	if generated {
+		fmt.Fprintf(stdout, "  password: %s\n  (generated: it is shown only this once; change it after signing in)\n", password)
+	}
 	return nil
 }
 
@@ -394,7 +534,7 @@ func workspaceSetPlan(ctx context.Context, args []string, stdout, stderr io.Writ
 
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
-	cfg := app.Config{Version: version, MaxBody: 1 << 20, ShutdownTimeout: 5 * time.Second, Plan: workspace.Enterprise}
+	cfg := app.Config{Version: buildVersion(), MaxBody: 1 << 20, ShutdownTimeout: 5 * time.Second, Plan: workspace.Enterprise}
 	fs.StringVar(&cfg.DB, "db", "./data/demo.db", "database: a SQLite file path or a postgres:// URL")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address host:port")
 	pace := fs.Duration("pace", 8*time.Second, "average time between two customer messages")

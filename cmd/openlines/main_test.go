@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "openlines")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// -buildvcs=auto: stamp the VCS revision (TestVersion) even where
+	// GOFLAGS says -buildvcs=false.
+	if out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binary, ".").CombinedOutput(); err != nil {
 		panic("build: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
@@ -274,12 +276,31 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo lines: %+v", lines)
 	}
 	var users struct {
-		Users []any `json:"users"`
+		Users []struct{ ID, Email string } `json:"users"`
 	}
 	get("/api/v1/users", &users)
 	if len(users.Users) != 6 {
 		t.Fatalf("%d demo users, want 5 operators and an administrator", len(users.Users))
 	}
+	emails := map[string]string{}
+	for _, u := range users.Users {
+		emails[u.ID] = u.Email
+	}
+	// Anna (in the Sales queue only) signs in and goes online; the other
+	// operators stay offline and must never be offered a dialog.
+	body, _ = json.Marshal(map[string]string{"email": "anna@demo.local", "password": "openlines-demo"})
+	res, err = http.Post(url+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("demo operator login: %v %v", res, err)
+	}
+	res.Body.Close()
+	req, _ := http.NewRequest("PUT", url+"/api/v1/me/status", strings.NewReader(`{"status":"online"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(res.Cookies()[0])
+	if res, err = http.DefaultClient.Do(req); err != nil || res.StatusCode >= 300 {
+		t.Fatalf("anna goes online: %v %v", res, err)
+	}
+	res.Body.Close()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var page struct {
@@ -292,7 +313,10 @@ func TestDemo(t *testing.T) {
 		get("/api/v1/dialogs?limit=200", &page)
 		offered := 0
 		for _, d := range page.Dialogs {
-			if len(d.Session.OfferedTo) > 0 {
+			for _, id := range d.Session.OfferedTo {
+				if emails[id] != "anna@demo.local" {
+					t.Fatalf("a dialog was offered to %s, who is offline", emails[id])
+				}
 				offered++
 			}
 		}
@@ -300,7 +324,7 @@ func TestDemo(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("simulated customers wrote %d dialogs (%d offered) in 20 s", len(page.Dialogs), offered)
+			t.Fatalf("simulated customers wrote %d dialogs (%d offered to the online operator) in 20 s", len(page.Dialogs), offered)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -42,8 +42,8 @@ func TestSimulateJSON(t *testing.T) {
 	}
 
 	// The same seed prints the same result; the environment twins work.
-	t.Setenv("OPENLINES_ARRIVAL_RATE", "8")
-	t.Setenv("OPENLINES_SEED", "3")
+	t.Setenv("OPENLINES_SIMULATE_ARRIVAL_RATE", "8")
+	t.Setenv("OPENLINES_SIMULATE_SEED", "3")
 	var again bytes.Buffer
 	if err := simulate(context.Background(), []string{"--operators=10", "--service-rate=1", "--sessions=200000", "--json"}, &again, &errb); err != nil {
 		t.Fatal(err)
@@ -132,10 +132,10 @@ func TestSimulateBadFlags(t *testing.T) {
 			t.Errorf("%v: printed a result: %s", tc.args, out.String())
 		}
 	}
-	t.Setenv("OPENLINES_LIMIT", "0")
+	t.Setenv("OPENLINES_SIMULATE_LIMIT", "0")
 	err := simulate(context.Background(), ok, new(bytes.Buffer), new(bytes.Buffer))
 	if ee := (*exitError)(nil); !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "--limit") {
-		t.Errorf("OPENLINES_LIMIT=0: err = %v, want an exit code 2 error naming --limit", err)
+		t.Errorf("OPENLINES_SIMULATE_LIMIT=0: err = %v, want an exit code 2 error naming --limit", err)
 	}
 	if err := simulate(context.Background(), []string{"-h"}, new(bytes.Buffer), new(bytes.Buffer)); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp", err)

@@ -59,7 +59,7 @@ func Bootstrap(ctx context.Context, st *store.Store, cfg Config) (email, passwor
 		return "", "", false, fmt.Errorf("admin e-mail: %w", err)
 	}
 	if password == "" {
-		password = generatePassword()
+		password = GeneratePassword()
 	} else if err := user.ValidatePassword(password); err != nil {
 		return "", "", false, fmt.Errorf("admin password: %w", err)
 	}
@@ -76,7 +76,9 @@ func Bootstrap(ctx context.Context, st *store.Store, cfg Config) (email, passwor
 	return email, password, err == nil, err
 }
 
-func generatePassword() string {
+// GeneratePassword returns a random 20-character password without
+// look-alike characters (no 0/O, 1/l/I).
+func GeneratePassword() string {
 	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	b := make([]byte, 20)
 	for i := range b {
@@ -161,9 +163,13 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 		if err != nil || !created {
 			return "", err
 		}
-		banner := fmt.Sprintf("First run: created the administrator\n  e-mail:   %s\n  password: %s\n", email, password)
+		banner := fmt.Sprintf("First run: created the administrator\n  e-mail:   %s\n", email)
 		if cfg.AdminPassword == "" {
-			banner += "  (generated: it is shown only this once; change it after signing in)\n"
+			banner += fmt.Sprintf("  password: %s\n  (generated: it is shown only this once; change it after signing in)\n", password)
+		} else {
+			// A password the operator chose is not echoed: stdout often ends
+			// up in a log or a terminal scrollback.
+			banner += "  password: the one given by --admin-password (OPENLINES_ADMIN_PASSWORD)\n"
 		}
 		return banner, nil
 	})

@@ -37,6 +37,23 @@ var demoTexts = []string{
 
 var demoNames = []string{"Olga", "Mark", "Ivan", "Sofia", "Liam", "Maria", "Noah", "Elena", "Omar", "Yuki", "Petr", "Aisha"}
 
+// demoTokenName names the API token the simulated customers write with.
+const demoTokenName = "demo customers"
+
+// demoOnlyAvailable makes a demo line offer dialogs only to operators who
+// are online. The five demo operators are accounts, not people: nobody is
+// signed in as them, so without it every dialog was offered to an offline
+// operator, timed out after queue_time and went to the next one, for ever.
+// With it the dialogs wait in the queue until someone signs in as an
+// operator and goes online — which is what the newcomer should see. This is
+// simpler and more robust than simulated operators (which would have to
+// hold a presence heartbeat, take, reply and finish, racing the person who
+// signs in as the same operator to try the inbox).
+func demoOnlyAvailable(l *line.Line) error {
+	l.CheckAvailable = true
+	return nil
+}
+
 // Demo runs the server on a demo workspace — three lines in the three
 // modes, five operators and simulated customers writing through the API
 // channel at a gentle pace — so a newcomer sees the product alive.
@@ -80,6 +97,7 @@ func seedDemo(ctx context.Context, st *Stack) (string, []string, error) {
 		for i, dl := range demoLines {
 			set := line.Defaults()
 			set.Mode, set.QueueTime, set.Queue = dl.mode, 30, []string{ops[i], ops[(i+1)%len(ops)], ops[(i+2)%len(ops)]}
+			set.CheckAvailable = true // see demoOnlyAvailable
 			l, err := s.CreateLine(ctx, ws.ID, dl.name, set)
 			if err != nil {
 				return "", nil, err
@@ -89,11 +107,24 @@ func seedDemo(ctx context.Context, st *Stack) (string, []string, error) {
 			}
 		}
 	}
+	// One token for the simulated customers: the previous run's secret is
+	// gone with its process, so its token is replaced rather than piling up.
+	toks, err := s.ListAPITokens(ctx, admin.WorkspaceID, admin.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, t := range toks {
+		if t.Name == demoTokenName {
+			if err := s.DeleteAPIToken(ctx, admin.WorkspaceID, admin.ID, t.ID); err != nil {
+				return "", nil, err
+			}
+		}
+	}
 	secret, hashed, err := user.NewSecret("olt_")
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := s.CreateAPIToken(ctx, admin, "demo customers", hashed, nil); err != nil {
+	if _, err := s.CreateAPIToken(ctx, admin, demoTokenName, hashed, nil); err != nil {
 		return "", nil, err
 	}
 	lines, err := s.ListLines(ctx, admin.WorkspaceID)
@@ -102,6 +133,11 @@ func seedDemo(ctx context.Context, st *Stack) (string, []string, error) {
 	}
 	var channels []string
 	for _, l := range lines {
+		if !l.CheckAvailable { // a demo database seeded before the lines checked availability
+			if l, err = s.UpdateLine(ctx, admin.WorkspaceID, l.ID, demoOnlyAvailable); err != nil {
+				return "", nil, err
+			}
+		}
 		cs, err := s.ListChannels(ctx, admin.WorkspaceID, l.ID)
 		if err != nil {
 			return "", nil, err
