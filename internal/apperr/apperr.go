@@ -31,7 +31,19 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string // the offending input field, when there is one
-	Err     error  // the underlying cause, never shown to clients
+	// Reason and Params say what is wrong with Field in a form a screen
+	// can word in its own language and units: "out_of_range" with min,
+	// max and value, "too_long" with max, "required", "not_one_of" with
+	// allowed.
+	Reason string
+	Params map[string]any
+	Err    error // the underlying cause, never shown to clients
+}
+
+// With returns e with a machine-readable reason and its parameters.
+func (e *Error) With(reason string, params map[string]any) *Error {
+	e.Reason, e.Params = reason, params
+	return e
 }
 
 func (e *Error) Error() string {

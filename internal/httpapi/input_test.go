@@ -507,3 +507,24 @@ func TestNotFoundPages(t *testing.T) {
 		c.do("GET", p, nil).wantErr(http.StatusNotFound, "not_found")
 	}
 }
+
+// A field's error carries a machine-readable reason with its parameters,
+// so that a screen can word it in its own language and units.
+func TestFieldErrorsHaveReasons(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		h := newHarness(t, engine)
+		l := h.c.createLine("Support")
+		r := h.c.do("PATCH", "/api/v1/lines/"+l, map[string]any{"queue_time": -5}).wantErr(http.StatusBadRequest, "invalid")
+		if r.errField() != "queue_time" || str(r.json, "error", "reason") != "out_of_range" {
+			t.Fatalf("queue_time: %s", r.raw)
+		}
+		params, _ := get(r.json, "error", "params").(map[string]any)
+		if params["min"] != float64(1) || params["max"] != float64(43200) || params["value"] != float64(-5) {
+			t.Fatalf("params: %v", params)
+		}
+		r = h.c.do("PATCH", "/api/v1/lines/"+l, map[string]any{"mode": "random"}).wantErr(http.StatusBadRequest, "invalid")
+		if str(r.json, "error", "reason") != "not_one_of" || get(r.json, "error", "params", "allowed") == nil {
+			t.Fatalf("mode: %s", r.raw)
+		}
+	})
+}

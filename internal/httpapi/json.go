@@ -53,6 +53,10 @@ type errorDetail struct {
 	Code    apperr.Code `json:"code"`
 	Message string      `json:"message"`
 	Field   string      `json:"field,omitempty"`
+	// Reason and Params let a screen word a field's error in its own
+	// language and units (apperr.Error).
+	Reason string         `json:"reason,omitempty"`
+	Params map[string]any `json:"params,omitempty"`
 }
 
 // writeError answers with {"error":{"code","message"}}. Internal errors are
@@ -82,7 +86,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	detail := errorDetail{Code: code, Message: apperr.MessageOf(err)}
 	var ae *apperr.Error
 	if errors.As(err, &ae) {
-		detail.Field = ae.Field
+		detail.Field, detail.Reason, detail.Params = ae.Field, ae.Reason, ae.Params
 	}
 	status := statusOf(code)
 	if status >= 500 {

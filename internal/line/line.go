@@ -199,7 +199,7 @@ func (s *Settings) Validate() error {
 	}
 	if s.LimitEnabled {
 		if s.Limit < 1 || s.Limit > MaxLimit {
-			return apperr.FieldError("limit", "%d is out of range 1..%d while limit_enabled is on", s.Limit, MaxLimit)
+			return apperr.FieldError("limit", "%d is out of range 1..%d while limit_enabled is on", s.Limit, MaxLimit).With("out_of_range", map[string]any{"min": 1, "max": MaxLimit, "value": s.Limit})
 		}
 	} else if err := between("limit", s.Limit, 0, MaxLimit); err != nil {
 		return err
@@ -257,12 +257,12 @@ func oneOf(field, v string, allowed ...string) error {
 			return nil
 		}
 	}
-	return apperr.FieldError(field, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	return apperr.FieldError(field, "%q is not one of %s", v, strings.Join(allowed, ", ")).With("not_one_of", map[string]any{"allowed": allowed, "value": v})
 }
 
 func between(field string, v, lo, hi int) error {
 	if v < lo || v > hi {
-		return apperr.FieldError(field, "%d is out of range %d..%d", v, lo, hi)
+		return apperr.FieldError(field, "%d is out of range %d..%d", v, lo, hi).With("out_of_range", map[string]any{"min": lo, "max": hi, "value": v})
 	}
 	return nil
 }
@@ -272,10 +272,10 @@ func text(field, v string, required bool) error {
 		return err
 	}
 	if n := utf8.RuneCountInString(v); n > MaxTextLen {
-		return apperr.FieldError(field, "is longer than %d characters", MaxTextLen)
+		return apperr.FieldError(field, "is longer than %d characters", MaxTextLen).With("too_long", map[string]any{"max": MaxTextLen})
 	}
 	if required && strings.TrimSpace(v) == "" {
-		return apperr.FieldError(field, "must not be empty while it is in use")
+		return apperr.FieldError(field, "must not be empty while it is in use").With("required", nil)
 	}
 	return nil
 }
