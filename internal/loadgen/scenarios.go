@@ -81,11 +81,11 @@ func describeLoad(cfg Config) string {
 type DeliveryResult struct {
 	Sockets   int   `json:"sockets"`
 	Dialogs   int   `json:"dialogs"`
-	Expected  int64 `json:"expected"`   // accepted messages × sockets
-	Delivered int64 `json:"delivered"`  // message.created events matched
+	Expected  int64 `json:"expected"`  // accepted messages × sockets
+	Delivered int64 `json:"delivered"` // message.created events matched
 	// OwnOnly: the screens are managers', each due only its own dialogs'
 	// messages, so a message counts once, on any screen.
-	OwnOnly bool `json:"own_only,omitempty"`
+	OwnOnly   bool  `json:"own_only,omitempty"`
 	BeforeAck int64 `json:"before_ack"` // events that arrived before the sender had its acknowledgement
 }
 

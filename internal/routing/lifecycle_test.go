@@ -313,7 +313,7 @@ func TestOperatorActions(t *testing.T) {
 			}
 			ses := e.session(a)
 			want(t, "held by op2", []any{*ses.OperatorID == e.ops[2], ses.Status, len(ses.OfferedTo)}, []any{true, "in_work", 0})
-			wantCode(t, e.s.Transfer(ctx, e.act(a, 2), e.ops[2], ""), apperr.Conflict) // same holder
+			wantCode(t, e.s.Transfer(ctx, e.act(a, 2), e.ops[2], ""), apperr.Conflict)  // same holder
 			wantCode(t, e.s.Transfer(ctx, e.act(a, 1), e.ops[0], ""), apperr.Forbidden) // not the holder: a right, not a state (403)
 			if err := e.s.Transfer(ctx, e.act(a, 2), e.ops[1], ""); err != nil {
 				t.Fatal(err)
