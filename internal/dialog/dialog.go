@@ -74,6 +74,9 @@ type Dialog struct {
 	// LastMessage is the latest message the customer or an operator wrote
 	// (not auto-replies, events or notes): the preview of the dialog list.
 	LastMessage *LastMessage `json:"last_message"`
+	// Unread counts the customer's messages after the caller's read
+	// marker (POST /dialogs/{id}/read); set on the API's answers.
+	Unread *int `json:"unread,omitempty"`
 }
 
 // LastMessage is the preview of a dialog.

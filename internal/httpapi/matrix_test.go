@@ -194,6 +194,7 @@ var matrix = map[string]entry{
 	"GET /api/v1/dialogs/{id}/messages":               {rels: allRels, want: dialogRecord("")},
 	"POST /api/v1/dialogs/{id}/messages":              {rels: allRels, want: heldRecord},
 	"POST /api/v1/dialogs/{id}/notes":                 {rels: allRels, want: dialogRecord("")},
+	"POST /api/v1/dialogs/{id}/read":                  {rels: allRels, want: dialogRecord("")},
 	"PUT /api/v1/me/status":                           {want: anyone},
 	"POST /api/v1/me/heartbeat":                       {want: anyone},
 	"POST /api/v1/sessions/{id}/take":                 {rels: allRels, want: dialogRecord("")},

@@ -50,6 +50,7 @@ func (s *Server) registerAPI() {
 	s.handle("GET /api/v1/dialogs/{id}", member, s.getDialog)
 	s.handle("GET /api/v1/dialogs/{id}/messages", member, s.listMessages)
 	s.handle("POST /api/v1/dialogs/{id}/messages", member, s.reply)
+	s.handle("POST /api/v1/dialogs/{id}/read", member, s.markRead)
 	s.registerRouting()
 }
 
@@ -508,6 +509,9 @@ func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal
 	scope := p.Rights.ListScope()
 	f.Scope = &scope
 	page, err := s.store.ListDialogs(r.Context(), p.ws(), f)
+	if err == nil {
+		err = s.store.FillUnread(r.Context(), p.User.ID, page.Dialogs)
+	}
 	if err != nil {
 		return err
 	}
@@ -554,7 +558,25 @@ func (s *Server) getDialog(w http.ResponseWriter, r *http.Request, p principal) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, d)
+	ds := []dialog.Dialog{d}
+	if err := s.store.FillUnread(r.Context(), p.User.ID, ds); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ds[0])
+	return nil
+}
+
+// markRead moves the caller's read marker of the dialog to now: its
+// unread count is 0 on every screen of the caller, after a reload too.
+func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p principal) error {
+	id := r.PathValue("id")
+	if _, err := s.seeDialog(r.Context(), p, id); err != nil {
+		return err
+	}
+	if err := s.store.MarkRead(r.Context(), p.ws(), p.User.ID, id, time.Now()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

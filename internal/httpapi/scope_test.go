@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -208,4 +209,45 @@ func TestScopeOfEvents(t *testing.T) {
 // customerOf is the external id of a dialog's customer.
 func customerOf(t *testing.T, w *mworld, dialogID string) string {
 	return str(w.c.do("GET", "/api/v1/dialogs/"+dialogID, nil).want(http.StatusOK).json, "customer", "external_id")
+}
+
+// Unread counts live on the server: they survive a reload, belong to each
+// user, and a read marker of a dialog outside one's scope is not found.
+func TestReadMarkers(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		w := newMatrixWorld(t, engine)
+		mgr, dir := w.caller("manager"), w.caller("director")
+		d, _ := w.held(mgr)
+		unread := func(c *mcaller) float64 {
+			v, _ := get(c.c.do("GET", "/api/v1/dialogs/"+d, nil).want(http.StatusOK).json, "unread").(float64)
+			return v
+		}
+		if n := unread(mgr); n != 1 { // the first message
+			t.Fatalf("unread at first: %v", n)
+		}
+		mgr.c.do("POST", "/api/v1/dialogs/"+d+"/read", nil).want(http.StatusNoContent)
+		if n := unread(mgr); n != 0 {
+			t.Fatalf("unread after reading: %v", n)
+		}
+		cust := customerOf(t, w, d)
+		for i := range 3 {
+			time.Sleep(2 * time.Millisecond)
+			w.c.inbound(w.lines[mgr.u.ID], cust, fmt.Sprint("more-", i), "more").want(http.StatusCreated)
+		}
+		if n := unread(mgr); n != 3 {
+			t.Fatalf("unread after three more: %v", n)
+		}
+		if n := unread(dir); n != 4 { // the director never read it
+			t.Fatalf("the director's unread: %v", n)
+		}
+		// The list says the same (a fresh client: nothing kept in a browser).
+		again := w.login(mgr.u.Email, testPassword)
+		for _, x := range objects(t, again.dialogs("limit=50").want(http.StatusOK).json, "dialogs") {
+			if x["id"] == d && x["unread"] != float64(3) {
+				t.Fatalf("listed unread %v", x["unread"])
+			}
+		}
+		w.caller("lead").c.do("POST", "/api/v1/dialogs/"+d+"/read", nil).want(http.StatusNoContent) // a teammate's: in the lead's scope
+		w.other.c.do("POST", "/api/v1/dialogs/"+d+"/read", nil).wantErr(http.StatusNotFound, "not_found")
+	})
 }
