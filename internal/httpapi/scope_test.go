@@ -108,6 +108,11 @@ func TestScopeOfLists(t *testing.T) {
 		ls, ps = targets(lead)
 		mustSameSet(t, "team head's target lines", ls, allLines)
 		mustSameSet(t, "team head's target people", ps, []string{mgr.u.ID, lead.u.ID, w.mate.u.ID, w.caller("viewer").u.ID})
+		for _, u := range objects(t, mgr.c.do("GET", "/api/v1/transfer-targets", nil).json, "users") {
+			if u["online"] != true || u["status"] != "online" { // the matrix world's operators are online
+				t.Errorf("a target's presence: %v", u)
+			}
+		}
 		ls, ps = targets(dir)
 		if !slices.Contains(ls, w.line) || !slices.Contains(ls, lineOf(w.other)) || !slices.Contains(ps, w.other.u.ID) {
 			t.Errorf("the director's targets: lines %v people %v", ls, ps)

@@ -616,6 +616,10 @@ type Target struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Email string `json:"email,omitempty"`
+	// Online and Status are a user's presence (SPEC §5), shown in the
+	// transfer picker; lines have none.
+	Online *bool  `json:"online,omitempty"`
+	Status string `json:"status,omitempty"`
 }
 
 // TransferTargets finds active lines and users of the workspace whose name
@@ -638,7 +642,7 @@ func (s *Store) TransferTargets(ctx context.Context, wsID, q string, within []st
 	userCond := ""
 	if within != nil {
 		in := bind(&args, within)
-		userCond = ` AND (id IN (` + in + `) OR id IN (SELECT user_id FROM line_queue WHERE line_id IN (SELECT line_id FROM line_queue WHERE user_id IN (` + in + `))))`
+		userCond = ` AND (u.id IN (` + in + `) OR u.id IN (SELECT user_id FROM line_queue WHERE line_id IN (SELECT line_id FROM line_queue WHERE user_id IN (` + in + `))))`
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM lines WHERE workspace_id = $1 AND active ORDER BY name, id`, wsID)
 	if err != nil {
@@ -656,13 +660,20 @@ func (s *Store) TransferTargets(ctx context.Context, wsID, q string, within []st
 			lines = append(lines, l)
 		}
 	}
-	rows, err = s.read.QueryContext(ctx, `SELECT id, name, email FROM users WHERE workspace_id = $1 AND active`+userCond+` ORDER BY name, id`, args...)
+	rows, err = s.read.QueryContext(ctx, `SELECT u.id, u.name, u.email, COALESCE(p.status, 'offline'), COALESCE(p.last_seen, 0) FROM users u
+		LEFT JOIN presence p ON p.user_id = u.id WHERE u.workspace_id = $1 AND u.active`+userCond+` ORDER BY u.name, u.id`, args...)
 	if err != nil {
 		return nil, nil, dbErr(err, "search")
 	}
 	all, err = collect(rows, func(sc interface{ Scan(...any) error }) (Target, error) {
 		var t Target
-		return t, sc.Scan(&t.ID, &t.Name, &t.Email)
+		var lastSeen int64
+		if err := sc.Scan(&t.ID, &t.Name, &t.Email, &t.Status, &lastSeen); err != nil {
+			return t, err
+		}
+		p := s.presenceOf(t.Status, lastSeen, t.ID)
+		t.Online = &p.Online
+		return t, nil
 	})
 	if err != nil {
 		return nil, nil, dbErr(err, "search")
