@@ -313,17 +313,30 @@ function syncConnState() {
   el.title = t('conn.' + ctx.wsState);
 }
 
-// toast shows a short message at the bottom of the screen.
+// toast shows a short message at the top centre, just below the header,
+// where it covers no control of the composer. At most MAX_TOASTS stack (the
+// oldest goes first); a click on one, or its ×, dismisses it.
+const MAX_TOASTS = 3;
+const TOAST_MS = 4000;
 export function toast(message, kind) {
   let box = document.getElementById('toasts');
   if (!box) {
     box = h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' });
     document.body.append(box);
   }
-  const el = h('div', { class: ['toast', kind && 'toast-' + kind], testid: 'toast', role: kind === 'error' ? 'alert' : 'status' }, message);
+  // Below the header, however high it wrapped on a narrow screen (CSSOM,
+  // which the style-src policy allows).
+  const head = document.querySelector('.topbar');
+  box.style.setProperty('--toast-top', Math.max(0, head ? head.getBoundingClientRect().bottom : 0) + 'px');
+  const close = h('button', { type: 'button', class: 'toast-x', testid: 'toast-close', 'aria-label': t('common.close') }, '×');
+  const el = h('div', { class: ['toast', kind && 'toast-' + kind], testid: 'toast', role: kind === 'error' ? 'alert' : 'status' },
+    h('span', { class: 'toast-text' }, message), close);
+  let timers = [];
+  const dismiss = () => { timers.forEach(clearTimeout); el.remove(); };
+  el.addEventListener('click', dismiss);
   box.append(el);
-  setTimeout(() => el.classList.add('toast-out'), 4000);
-  setTimeout(() => el.remove(), 4500);
+  while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+  timers = [setTimeout(() => el.classList.add('toast-out'), TOAST_MS), setTimeout(dismiss, TOAST_MS + 500)];
 }
 
 // --- start ---

@@ -30,6 +30,53 @@ export function messageEl(m, names) {
   return h('div', { class: ['msg', cls], testid: 'message', dataset: ds }, h('div', { class: 'msg-label' }, label), text, time);
 }
 
+const OPEN = ['queued', 'in_work', 'waiting_client', 'closing'];
+
+// isOpen says whether the dialog's session is still open.
+export const isOpen = (d) => !!(d && d.session && OPEN.includes(d.session.status));
+
+// isOfferedTo says whether the dialog waits in the queue offered to me.
+export const isOfferedTo = (d, me) => isOpen(d) && d.session.status === 'queued' && (d.session.offered_to || []).includes(me.id);
+
+// sessionButtons are the chat head's actions on d's session that the user
+// may take: act(name) runs a session action, transfer() and vote() open
+// their dialogs.
+export function sessionButtons(d, { me, can, busy, act, transfer, vote }) {
+  const se = d.session;
+  if (!se) return [];
+  const open = isOpen(d);
+  const mine = open && se.operator_id === me.id;
+  const offered = isOfferedTo(d, me);
+  // Acting on a session someone else holds takes the intercept right;
+  // the server checks its scope (own/team/all) on every action.
+  const sup = can('dialogs.intercept');
+  const heldByOther = open && se.operator_id && se.operator_id !== me.id;
+  const btn = (name, label, kind, onclick) => h('button', {
+    type: 'button', class: ['btn', 'btn-sm', kind ? 'btn-' + kind : 'btn-secondary'], testid: 'action-' + name, disabled: busy, onclick,
+  }, label);
+  const out = [];
+  if (offered) {
+    out.push(btn('take', t('action.take'), 'primary', () => act('take')));
+    out.push(btn('skip', t('action.skip'), '', () => act('skip')));
+  }
+  if (open && (mine || offered || sup)) out.push(btn('transfer', t('action.transfer'), '', transfer));
+  if (open && !mine) {
+    if (sup && (heldByOther || se.status === 'queued')) out.push(btn('intercept', t('action.intercept'), '', () => act('intercept')));
+    if (can('dialogs.join') && heldByOther) out.push(btn('join', t('action.join'), '', () => act('join')));
+  }
+  if (open && (mine || sup)) {
+    out.push(se.pinned
+      ? btn('unpin', t('action.unpin'), '', () => act('unpin'))
+      : btn('pin', t('action.pin'), '', () => act('pin')));
+  }
+  if (open && se.status !== 'closing' && (mine || sup)) out.push(btn('finish', t('action.finish'), 'success', () => act('finish')));
+  if (open && (mine || offered || sup)) {
+    out.push(btn('spam', t('action.spam'), 'danger-ghost', () => { if (window.confirm(t('action.spamConfirm'))) act('spam'); }));
+  }
+  if (can('dialogs.vote')) out.push(btn('vote', t('action.vote'), '', vote));
+  return out;
+}
+
 export function ratingText(r) {
   if (r.scale === 'stars') return t('chat.ratingStars', { stars: '★'.repeat(r.value) + '☆'.repeat(5 - r.value) });
   return r.value ? t('chat.ratingLike') : t('chat.ratingDislike');

@@ -69,6 +69,7 @@ const en = {
   'inbox.noDialog': 'No dialog selected',
   'inbox.noDialogHint': 'Pick a dialog on the left to read the conversation and answer.',
   'inbox.notFound': 'This dialog does not exist or was deleted.',
+  'inbox.more': 'Load more',
 
   'chat.operator': 'Operator: {name}',
   'chat.you': 'you',
@@ -116,6 +117,7 @@ const en = {
   'composer.addNote': 'Add note',
   'composer.enterHint': 'Enter sends · Shift+Enter for a new line',
   'composer.noteHint': 'The customer never sees notes',
+  'composer.noteBanner': 'Private note — the customer will not see this',
 
   'transfer.title': 'Transfer the dialog',
   'transfer.hint': 'Find a line or an operator by name.',
@@ -564,6 +566,7 @@ const ru = {
   'inbox.noDialog': 'Диалог не выбран',
   'inbox.noDialogHint': 'Выберите диалог слева, чтобы прочитать переписку и ответить.',
   'inbox.notFound': 'Такого диалога нет или он удалён.',
+  'inbox.more': 'Показать ещё',
 
   'chat.operator': 'Оператор: {name}',
   'chat.you': 'вы',
@@ -611,6 +614,7 @@ const ru = {
   'composer.addNote': 'Добавить',
   'composer.enterHint': 'Enter — отправить · Shift+Enter — новая строка',
   'composer.noteHint': 'Клиент не видит комментарии',
+  'composer.noteBanner': 'Скрытый комментарий — клиент его не увидит',
 
   'transfer.title': 'Переадресовать диалог',
   'transfer.hint': 'Найдите линию или оператора по имени.',

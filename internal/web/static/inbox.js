@@ -4,16 +4,17 @@
 import { api, q } from './api.js';
 import { h, add, replace, debounce, avatar } from './dom.js';
 import { t, fmtDay, fmtShort, dayKey } from './i18n.js';
-import { openTransfer, openVote, messageEl, ratingText, emptyIcon } from './chat-parts.js';
+import { PAGE, tabQuery, fetchDialogs, onMyLines } from './inbox-lists.js';
+import { openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons } from './chat-parts.js';
 
-const OPEN = ['queued', 'in_work', 'waiting_client', 'closing'];
 const TABS = ['offered', 'mine', 'queue', 'all'];
 const TYPING_SHOW_MS = 3000;
 const TYPING_SEND_MS = 2000;
 const LIST_CATCHUP_MS = 700;
 
 // What the operator was looking at; kept across re-mounts (a language switch).
-const S = { tab: 'offered', unread: {}, preview: {}, noteMode: false, drafts: {} };
+// The private-note mode is not kept: every dialog opens in reply mode.
+const S = { tab: 'offered', unread: {}, preview: {}, drafts: {} };
 
 export function mount(root, ctx, params) {
   const me = ctx.me;
@@ -59,8 +60,7 @@ export function mount(root, ctx, params) {
   const lineName = (id) => (data.lines.get(id) || {}).name || '';
   const userName = (id) => (data.users.get(id) || {}).name || t('inbox.someone');
   const customerName = (d) => (d.customer && d.customer.name) || t('inbox.customerN', { id: (d.customer && d.customer.external_id) || '' });
-  const isOpen = (d) => d && d.session && OPEN.includes(d.session.status);
-  const offeredToMe = (d) => isOpen(d) && d.session.status === 'queued' && (d.session.offered_to || []).includes(me.id);
+  const offeredToMe = (d) => isOfferedTo(d, me);
 
   function statusChip(status) {
     return h('span', { class: ['chip', 'chip-' + status], testid: 'status-chip', dataset: { status } }, t('status.' + status));
@@ -74,36 +74,58 @@ export function mount(root, ctx, params) {
     data.users = new Map(us.users.map((u) => [u.id, u]));
   }
 
-  async function loadLists() {
-    const seq = ++listSeq;
-    let r;
-    try {
-      r = await Promise.all([
-        api('GET', '/api/v1/dialogs' + q({ offered_to: me.id, limit: 200 })),
-        api('GET', '/api/v1/dialogs' + q({ operator_id: me.id, status: 'open', limit: 200 })),
-        api('GET', '/api/v1/dialogs' + q({ status: 'queued', limit: 200 })),
-        api('GET', '/api/v1/dialogs' + q({ limit: 100 })),
-      ]);
-    } catch (e) {
-      if (seq === listSeq && alive && e.status !== 401) ctx.toast(e.message, 'error');
-      return;
-    }
-    if (seq !== listSeq || !alive) return;
-    const [offered, mine, queued, all] = r;
-    // Without lines.view the server lists only the lines one works on, by name.
-    const myLines = new Set([...data.lines.values()].filter((l) => !l.queue || l.queue.includes(me.id)).map((l) => l.id));
-    data.lists = {
-      offered: offered.dialogs,
-      mine: mine.dialogs,
-      queue: queued.dialogs.filter((d) => myLines.has(d.line_id)),
-      all: all.dialogs,
-    };
-    data.loaded = true;
+  // Every tab shows as many dialogs as its "load more" asked for.
+  const want = { offered: PAGE, mine: PAGE, queue: PAGE, all: PAGE };
+  const cursors = { offered: '', mine: '', queue: '', all: '' };
+  let moreBusy = false;
+  const fetchTab = (tab, cursor, n) => fetchDialogs(tabQuery(tab, me), cursor, n);
+  const visible = (tab, ds) => (tab === 'queue' ? onMyLines(ds, data.lines, me) : ds);
+
+  function listsChanged() {
     const shown = new Set(Object.values(data.lists).flat().map((d) => d.id));
     for (const id of itemCache.keys()) if (!shown.has(id)) itemCache.delete(id);
     renderTabs();
     renderList();
   }
+
+  async function loadLists() {
+    const seq = ++listSeq;
+    let r;
+    try {
+      r = await Promise.all(TABS.map((tab) => fetchTab(tab, '', want[tab])));
+    } catch (e) {
+      if (seq === listSeq && alive && e.status !== 401) ctx.toast(e.message, 'error');
+      return;
+    }
+    if (seq !== listSeq || !alive) return;
+    TABS.forEach((tab, i) => { data.lists[tab] = visible(tab, r[i].dialogs); cursors[tab] = r[i].cursor; });
+    data.loaded = true;
+    listsChanged();
+  }
+
+  async function loadMore(tab) {
+    if (!cursors[tab] || moreBusy) return;
+    moreBusy = true;
+    renderList();
+    const seq = listSeq;
+    try {
+      const r = await fetchTab(tab, cursors[tab], PAGE);
+      if (!alive) return;
+      want[tab] += PAGE;
+      if (seq !== listSeq) { scheduleLists(); return; } // a load began before: load again with the new want
+      const have = new Set(data.lists[tab].map((d) => d.id));
+      data.lists[tab] = data.lists[tab].concat(visible(tab, r.dialogs).filter((d) => !have.has(d.id)));
+      cursors[tab] = r.cursor;
+    } catch (e) {
+      if (alive && e.status !== 401) ctx.toast(e.message, 'error');
+    } finally {
+      moreBusy = false;
+      if (alive) listsChanged();
+    }
+  }
+
+  const moreBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-sm', testid: 'list-more', onclick: () => loadMore(S.tab) });
+  const moreEl = h('li', { class: 'list-more' }, moreBtn);
 
   // A message moves its dialog to the top of the lists at once; the lists
   // are fetched again at most every LIST_CATCHUP_MS for what else it
@@ -195,19 +217,21 @@ export function mount(root, ctx, params) {
       'aria-selected': String(S.tab === tab), testid: 'tab-' + tab,
       onclick: () => { S.tab = tab; renderTabs(); renderList(); },
     }, h('span', { class: 'tab-label' }, t('inbox.tab.' + tab)),
-    tab in counts && data.loaded ? h('span', { class: 'tab-count', testid: 'tab-count-' + tab }, String(counts[tab])) : null)));
+    tab in counts && data.loaded ? h('span', { class: 'tab-count', testid: 'tab-count-' + tab }, counts[tab] + (cursors[tab] ? '+' : '')) : null)));
     const n = counts.offered;
     document.title = (n ? '(' + n + ') ' : '') + t('nav.inbox') + ' · OpenLines';
   }
 
   function renderList() {
     const list = data.lists[S.tab] || [];
+    moreBtn.disabled = moreBusy;
+    moreBtn.textContent = moreBusy ? t('common.loading') : t('inbox.more');
     if (!data.loaded) {
       replace(listEl, h('li', { class: 'list-empty' }, t('common.loading')));
       return;
     }
     if (list.length === 0) {
-      replace(listEl, h('li', { class: 'list-empty', testid: 'list-empty' }, t('inbox.empty.' + S.tab)));
+      replace(listEl, h('li', { class: 'list-empty', testid: 'list-empty' }, t('inbox.empty.' + S.tab)), cursors[S.tab] ? moreEl : null);
       return;
     }
     // Unchanged items keep their element, so a refresh that changes
@@ -220,6 +244,7 @@ export function mount(root, ctx, params) {
       itemCache.set(d.id, { sig, el });
       return el;
     });
+    if (cursors[S.tab]) nodes.push(moreEl);
     const cur = listEl.children;
     if (cur.length === nodes.length && nodes.every((n, i) => cur[i] === n)) return;
     replace(listEl, nodes);
@@ -327,43 +352,7 @@ export function mount(root, ctx, params) {
       h('div', { class: 'chat-title' },
         h('h2', { testid: 'chat-title' }, name),
         h('div', { class: 'chat-meta' }, meta)),
-      h('div', { class: 'chat-actions', testid: 'chat-actions' }, actionButtons(d)));
-  }
-
-  function actionButtons(d) {
-    const se = d.session;
-    if (!se) return [];
-    const open = isOpen(d);
-    const mine = open && se.operator_id === me.id;
-    const offered = offeredToMe(d);
-    // Acting on a session someone else holds takes the intercept right;
-    // the server checks its scope (own/team/all) on every action.
-    const sup = ctx.can('dialogs.intercept');
-    const heldByOther = open && se.operator_id && se.operator_id !== me.id;
-    const btn = (name, label, kind, onclick) => h('button', {
-      type: 'button', class: ['btn', 'btn-sm', kind ? 'btn-' + kind : 'btn-secondary'], testid: 'action-' + name, disabled: busy, onclick,
-    }, label);
-    const out = [];
-    if (offered) {
-      out.push(btn('take', t('action.take'), 'primary', () => act('take')));
-      out.push(btn('skip', t('action.skip'), '', () => act('skip')));
-    }
-    if (open && (mine || offered || sup)) out.push(btn('transfer', t('action.transfer'), '', transfer));
-    if (open && !mine) {
-      if (sup && (heldByOther || se.status === 'queued')) out.push(btn('intercept', t('action.intercept'), '', () => act('intercept')));
-      if (ctx.can('dialogs.join') && heldByOther) out.push(btn('join', t('action.join'), '', () => act('join')));
-    }
-    if (open && (mine || sup)) {
-      out.push(se.pinned
-        ? btn('unpin', t('action.unpin'), '', () => act('unpin'))
-        : btn('pin', t('action.pin'), '', () => act('pin')));
-    }
-    if (open && se.status !== 'closing' && (mine || sup)) out.push(btn('finish', t('action.finish'), 'success', () => act('finish')));
-    if (open && (mine || offered || sup)) {
-      out.push(btn('spam', t('action.spam'), 'danger-ghost', () => { if (window.confirm(t('action.spamConfirm'))) act('spam'); }));
-    }
-    if (ctx.can('dialogs.vote')) out.push(btn('vote', t('action.vote'), '', vote));
-    return out;
+      h('div', { class: 'chat-actions', testid: 'chat-actions' }, sessionButtons(d, { me, can: ctx.can, busy, act, transfer, vote })));
   }
 
   async function act(name, body) {
@@ -470,16 +459,21 @@ export function mount(root, ctx, params) {
     const noteBtn = h('button', { type: 'button', class: 'btn btn-sm note-toggle', testid: 'note-toggle' }, t('composer.note'));
     const sendBtn = h('button', { type: 'button', class: 'btn btn-primary', testid: 'send' }, t('composer.send'));
     const hint = h('span', { class: 'composer-hint muted' });
+    const modeEl = h('div', { class: 'composer-mode', testid: 'composer-mode', role: 'status' });
     const el = h('div', { class: 'composer', testid: 'composer-box' },
-      ta,
+      modeEl, ta,
       h('div', { class: 'composer-bar' }, noteBtn, hint, sendBtn));
     let sending = false;
+    let noteMode = false; // this dialog's composer only
 
     const forcedNote = () => !isOpen(data.dialog);
-    const noteOn = () => S.noteMode || forcedNote();
+    const noteOn = () => noteMode || forcedNote();
     function sync() {
       const on = noteOn();
       el.classList.toggle('note-mode', on);
+      el.dataset.mode = on ? 'note' : 'reply';
+      modeEl.textContent = on ? t('composer.noteBanner') : '';
+      modeEl.hidden = !on;
       noteBtn.classList.toggle('active', on);
       noteBtn.setAttribute('aria-pressed', String(on));
       noteBtn.disabled = forcedNote();
@@ -487,7 +481,7 @@ export function mount(root, ctx, params) {
       hint.textContent = on ? t('composer.noteHint') : t('composer.enterHint');
       sendBtn.textContent = on ? t('composer.addNote') : t('composer.send');
     }
-    noteBtn.addEventListener('click', () => { S.noteMode = !S.noteMode; sync(); ta.focus(); });
+    noteBtn.addEventListener('click', () => { noteMode = !noteMode; sync(); ta.focus(); });
 
     async function send() {
       const text = ta.value;

@@ -1,0 +1,35 @@
+// The inbox's dialog lists as the server pages them (next_cursor): what
+// each tab asks for and how a tab loads n dialogs from a cursor on.
+import { api, q } from './api.js';
+
+export const PAGE = 50; // dialogs a tab loads at a time
+const MAX_PAGE = 200; // the API's largest page
+
+// tabQuery is the GET /api/v1/dialogs filter of a tab.
+export function tabQuery(tab, me) {
+  switch (tab) {
+    case 'offered': return { offered_to: me.id };
+    case 'mine': return { operator_id: me.id, status: 'open' };
+    case 'queue': return { status: 'queued' };
+    default: return {};
+  }
+}
+
+// fetchDialogs loads up to n dialogs after cursor ('' for the first
+// page); cursor in the answer is where the next page starts ('' at the end).
+export async function fetchDialogs(query, cursor, n) {
+  const dialogs = [];
+  do {
+    const r = await api('GET', '/api/v1/dialogs' + q({ ...query, limit: Math.min(MAX_PAGE, Math.max(1, n - dialogs.length)), cursor }));
+    dialogs.push(...r.dialogs);
+    cursor = r.next_cursor || '';
+  } while (cursor && dialogs.length < n);
+  return { dialogs, cursor };
+}
+
+// onMyLines keeps the dialogs of lines whose queue has me: without
+// lines.view the server lists only the lines one works on, by name.
+export function onMyLines(ds, lines, me) {
+  const mine = new Set([...lines.values()].filter((l) => !l.queue || l.queue.includes(me.id)).map((l) => l.id));
+  return ds.filter((d) => mine.has(d.line_id));
+}
