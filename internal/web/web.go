@@ -23,8 +23,9 @@
 // both have every key); the language is user.locale, else the browser's.
 //
 // The inbox refetches its lists (debounced) on session events, appends
-// message.created payloads to the open chat, and keeps unread counts and
-// previews on the client. Line settings save one tab at a time with PATCH;
+// message.created payloads to the open chat and keeps previews on the
+// client; unread counts are the server's (read markers, POST …/read when a
+// dialog is opened), counted up locally between fetches. Line settings save one tab at a time with PATCH;
 // every input is named by its API field path, so an error's field puts the
 // server's message next to the input.
 package web

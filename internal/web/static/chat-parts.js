@@ -125,6 +125,7 @@ export function openTransfer(d, me, { onDone, onGone }) {
       },
       kind === 'line' ? h('span', { class: 'tr-icon', 'aria-hidden': 'true' }, '≡') : avatar(it.name, it.id, 'sm'),
       h('span', { class: 'tr-name' }, it.name),
+      kind === 'user' ? presenceEl(it) : null,
       it.email ? h('span', { class: 'tr-sub muted' }, it.email) : null,
       kind === 'line' && it.id === d.line_id ? h('span', { class: 'tr-sub muted' }, t('transfer.currentLine')) : null)));
   }
@@ -148,6 +149,19 @@ export function openTransfer(d, me, { onDone, onGone }) {
       err.hidden = false;
     }
   }
+}
+
+// presenceOf is a transfer target user's presence: online only while the
+// server has a fresh sign of life (online); a stale "online" is offline.
+export function presenceOf(u) {
+  if (u.online) return 'online';
+  return u.status && u.status !== 'online' ? u.status : 'offline';
+}
+
+function presenceEl(u) {
+  const st = presenceOf(u);
+  return h('span', { class: 'tr-presence', testid: 'transfer-presence', dataset: { status: st } },
+    h('span', { class: 'presence-dot', dataset: { status: st }, 'aria-hidden': 'true' }), t('presence.' + st));
 }
 
 // openVote asks a supervisor's score (1–5) and comment for the session of d.

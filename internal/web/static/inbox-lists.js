@@ -33,3 +33,27 @@ export function onMyLines(ds, lines, me) {
   const mine = new Set([...lines.values()].filter((l) => !l.queue || l.queue.includes(me.id)).map((l) => l.id));
   return ds.filter((d) => mine.has(d.line_id));
 }
+
+// readMarks moves the user's read markers and keeps the unread counts
+// (d.unread, the server's figure) honest meanwhile: a list fetched before
+// a marker moved may still count that dialog's messages; fix zeroes them.
+// seq() is the number of the latest list fetch begun.
+export function readMarks(seq) {
+  const done = new Map(); // dialog id → seq() when its marker had moved
+  return {
+    async mark(id) {
+      await api('POST', '/api/v1/dialogs/' + encodeURIComponent(id) + '/read');
+      done.set(id, seq());
+    },
+    // fix corrects the dialogs of the list fetch number s.
+    fix(ds, s) {
+      for (const d of ds) {
+        const at = done.get(d.id);
+        if (at === undefined) continue;
+        if (at >= s) d.unread = 0;
+        else done.delete(d.id); // fetched after the marker moved: the server's figure is right
+      }
+      return ds;
+    },
+  };
+}

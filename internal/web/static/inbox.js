@@ -4,7 +4,7 @@
 import { api, q } from './api.js';
 import { h, add, replace, debounce, avatar } from './dom.js';
 import { t, fmtDay, fmtShort, dayKey } from './i18n.js';
-import { PAGE, tabQuery, fetchDialogs, onMyLines } from './inbox-lists.js';
+import { PAGE, tabQuery, fetchDialogs, onMyLines, readMarks } from './inbox-lists.js';
 import { openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons } from './chat-parts.js';
 
 const TABS = ['offered', 'mine', 'queue', 'all'];
@@ -14,7 +14,7 @@ const LIST_CATCHUP_MS = 700;
 
 // What the operator was looking at; kept across re-mounts (a language switch).
 // The private-note mode is not kept: every dialog opens in reply mode.
-const S = { tab: 'offered', unread: {}, preview: {}, drafts: {} };
+const S = { tab: 'offered', preview: {}, drafts: {} };
 
 export function mount(root, ctx, params) {
   const me = ctx.me;
@@ -79,7 +79,18 @@ export function mount(root, ctx, params) {
   const cursors = { offered: '', mine: '', queue: '', all: '' };
   let moreBusy = false;
   const fetchTab = (tab, cursor, n) => fetchDialogs(tabQuery(tab, me), cursor, n);
-  const visible = (tab, ds) => (tab === 'queue' ? onMyLines(ds, data.lines, me) : ds);
+  // Unread counts are the server's (d.unread, after my read marker); a
+  // customer message counts one more here until the next fetch of the lists.
+  const reads = readMarks(() => listSeq);
+  const visible = (tab, ds, seq) => reads.fix(tab === 'queue' ? onMyLines(ds, data.lines, me) : ds, seq);
+  const listed = (id) => Object.values(data.lists).flat().filter((d) => d.id === id);
+  const unreadOf = (d) => (d.id === selected ? 0 : d.unread || 0);
+  async function markRead(id) {
+    try { await reads.mark(id); } catch (e) { return; } // the head tells of a dialog gone
+    for (const d of listed(id)) d.unread = 0;
+    if (alive) renderList();
+  }
+  const markSoon = debounce(markRead, 300);
 
   function listsChanged() {
     const shown = new Set(Object.values(data.lists).flat().map((d) => d.id));
@@ -98,7 +109,7 @@ export function mount(root, ctx, params) {
       return;
     }
     if (seq !== listSeq || !alive) return;
-    TABS.forEach((tab, i) => { data.lists[tab] = visible(tab, r[i].dialogs); cursors[tab] = r[i].cursor; });
+    TABS.forEach((tab, i) => { data.lists[tab] = visible(tab, r[i].dialogs, seq); cursors[tab] = r[i].cursor; });
     data.loaded = true;
     listsChanged();
   }
@@ -114,7 +125,7 @@ export function mount(root, ctx, params) {
       want[tab] += PAGE;
       if (seq !== listSeq) { scheduleLists(); return; } // a load began before: load again with the new want
       const have = new Set(data.lists[tab].map((d) => d.id));
-      data.lists[tab] = data.lists[tab].concat(visible(tab, r.dialogs).filter((d) => !have.has(d.id)));
+      data.lists[tab] = data.lists[tab].concat(visible(tab, r.dialogs, seq).filter((d) => !have.has(d.id)));
       cursors[tab] = r.cursor;
     } catch (e) {
       if (alive && e.status !== 401) ctx.toast(e.message, 'error');
@@ -200,7 +211,6 @@ export function mount(root, ctx, params) {
     if (!id) return;
     for (const k of Object.keys(data.lists)) data.lists[k] = data.lists[k].filter((d) => d.id !== id);
     itemCache.delete(id);
-    delete S.unread[id];
     if (data.loaded) { renderTabs(); renderList(); }
     if (selected === id) { data.dialog = null; renderMissing(); }
   }
@@ -252,13 +262,13 @@ export function mount(root, ctx, params) {
 
   function itemSig(d) {
     return JSON.stringify([d.status, d.last_message_at, d.operator_id, d.line_id, d.customer, d.session && d.session.offered_to,
-      S.unread[d.id] || 0, S.preview[d.id] || '', d.id === selected, lineName(d.line_id), d.operator_id ? userName(d.operator_id) : '']);
+      unreadOf(d), S.preview[d.id] || '', d.id === selected, lineName(d.line_id), d.operator_id ? userName(d.operator_id) : '']);
   }
 
   function itemFor(d) {
     const name = customerName(d);
     const offered = offeredToMe(d);
-    const unread = S.unread[d.id] || 0;
+    const unread = unreadOf(d);
     const op = d.operator_id && d.operator_id !== me.id ? userName(d.operator_id) : '';
     return h('li', {
       class: ['dialog-item', d.id === selected && 'selected', offered && 'offered', unread > 0 && 'unread'],
@@ -294,7 +304,7 @@ export function mount(root, ctx, params) {
     data.msgIds = new Set();
     layout.classList.toggle('has-chat', !!id);
     if (!id) { renderEmpty(); renderList(); return; }
-    delete S.unread[id];
+    markRead(id);
     renderList();
     renderChatSkeleton();
     loadHead();
@@ -447,9 +457,7 @@ export function mount(root, ctx, params) {
     errorEl.hidden = false;
   }
 
-  function hideError() {
-    if (errorEl) errorEl.hidden = true;
-  }
+  const hideError = () => { if (errorEl) errorEl.hidden = true; };
 
   // --- composer ---
 
@@ -539,9 +547,10 @@ export function mount(root, ctx, params) {
       if (m && m.kind === 'text') S.preview[ev.dialog_id] = m.text; // auto-replies do not replace the preview
       if (ev.dialog_id === selected) {
         if (m) appendMessage(m, false);
+        if (m && m.direction === 'in') markSoon(ev.dialog_id);
         scheduleHead();
       } else if (m && m.direction === 'in') {
-        S.unread[ev.dialog_id] = (S.unread[ev.dialog_id] || 0) + 1;
+        for (const d of listed(ev.dialog_id)) d.unread = (d.unread || 0) + 1;
       }
       if (m) bumpDialog(m);
       else scheduleLists();
@@ -556,7 +565,7 @@ export function mount(root, ctx, params) {
   const offResync = ctx.on('resync', async () => {
     try { await loadMeta(); } catch (e) { /* lists still load */ }
     loadLists();
-    if (selected) { loadHead(); loadMessages(); }
+    if (selected) { loadHead(); loadMessages(); markRead(selected); } // the chat now shows what came meanwhile
   });
 
   // --- start ---
@@ -582,6 +591,7 @@ export function mount(root, ctx, params) {
       offResync();
       scheduleLists.cancel();
       scheduleHead.cancel();
+      markSoon.cancel();
       clearTimeout(catchup);
       clearTimeout(typingTimer);
     },
