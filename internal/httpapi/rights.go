@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
@@ -200,7 +201,7 @@ var auditEntities = []string{"line", "channel", "user", "role", "team", "workspa
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p principal) error {
 	q := r.URL.Query()
 	f := store.AuditFilter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), ActorID: q.Get("actor_id"), Cursor: q.Get("cursor")}
-	if f.Entity != "" && !contains(auditEntities, f.Entity) {
+	if f.Entity != "" && !slices.Contains(auditEntities, f.Entity) {
 		return apperr.FieldError("entity", "%q is not one of line, channel, user, role, team, workspace", f.Entity)
 	}
 	var err error
@@ -215,15 +216,6 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p principal) 
 	}
 	page, err := s.store.ListAudit(r.Context(), p.ws(), f)
 	return writeResult(w, http.StatusOK, page, err)
-}
-
-func contains(vs []string, v string) bool {
-	for _, x := range vs {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // tokenPermissions reads a new token's optional permission set: it must be

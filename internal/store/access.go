@@ -93,13 +93,10 @@ func lostGuardians(before, after access.Grants) []access.Permission {
 // from someone when it leaves the workspace with no active user who has
 // one of them (roles.edit, settings.edit). It runs after the change, inside
 // its transaction, so that the refusal rolls it back.
-func (t *tx) keepGuardians(wsID, who string, lost []access.Permission) error {
+// grants are the workspace's roles' as the change leaves them (grantsOf).
+func (t *tx) keepGuardians(wsID, who string, grants map[string]access.Grants, lost []access.Permission) error {
 	if len(lost) == 0 {
 		return nil
-	}
-	grants, err := t.grantsOf(wsID)
-	if err != nil {
-		return err
 	}
 	rows, err := t.query(qRoleHolders, wsID)
 	if err != nil {
@@ -358,7 +355,11 @@ func (s *Store) UpdateRole(ctx context.Context, wsID, id string, name *string, g
 			}
 			return err
 		}
-		if err := t.keepGuardians(wsID, "changing role "+old.Name, lostGuardians(old.Grants, r.Grants)); err != nil {
+		grants, err := t.grantsOf(wsID)
+		if err != nil {
+			return err
+		}
+		if err := t.keepGuardians(wsID, "changing role "+old.Name, grants, lostGuardians(old.Grants, r.Grants)); err != nil {
 			return err
 		}
 		if err := t.audit(wsID, "role", id, "update", old, r); err != nil {

@@ -246,7 +246,7 @@ func (s *Store) UpdateLine(ctx context.Context, wsID, id string, change func(*li
 			t.emit(events.Event{Type: events.Capacity, WorkspaceID: wsID, LineID: id})
 		}
 		out = l
-		return t.audit(wsID, "line", id, "update", withoutTimes(old), withoutTimes(l))
+		return t.audit(wsID, "line", id, "update", old, l)
 	})
 	s.targets.clear() // after the commit: no read can refill it with the old line
 	return out, dbErr(err, "update line")
@@ -278,11 +278,4 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 		}
 		return t.audit(wsID, "line", id, "delete", l, nil)
 	}), "delete line")
-}
-
-// withoutTimes is a line as the audit log compares it: an update that
-// changes nothing but updated_at records nothing.
-func withoutTimes(l line.Line) line.Line {
-	l.UpdatedAt = l.CreatedAt
-	return l
 }

@@ -172,7 +172,7 @@ func (s *Store) UpdateUser(ctx context.Context, wsID, id string, change func(*us
 			if err != nil {
 				return err
 			}
-			if err := t.keepGuardians(wsID, "changing "+old.Email, lostGuardians(userGrants(grants, old), userGrants(grants, u))); err != nil {
+			if err := t.keepGuardians(wsID, "changing "+old.Email, grants, lostGuardians(userGrants(grants, old), userGrants(grants, u))); err != nil {
 				return err
 			}
 		}
