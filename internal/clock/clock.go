@@ -79,3 +79,20 @@ func (f *Fake) Set(t time.Time) {
 	}
 	f.waiters = keep
 }
+
+// Micros is a moment as the database keeps it: microseconds since the Unix
+// epoch, 0 meaning none. Every conversion between it and time.Time, and
+// every duration added to it, goes through this file.
+type Micros = int64
+
+// MicrosOf is t in microseconds since the epoch.
+func MicrosOf(t time.Time) Micros { return t.UnixMicro() }
+
+// TimeOf is the moment us, in UTC.
+func TimeOf(us Micros) time.Time { return time.UnixMicro(us).UTC() }
+
+// Seconds is n seconds in microseconds, to add to a Micros.
+func Seconds(n int) Micros { return Micros(n) * 1e6 }
+
+// Duration is d in microseconds.
+func Duration(d time.Duration) Micros { return d.Microseconds() }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
-	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/session"
 )
 
 var (
@@ -286,24 +286,13 @@ func (s *Store) AddOperatorMessage(ctx context.Context, wsID, dialogID, userID, 
 	return s.AddOperatorReply(ctx, wsID, dialogID, Writer{UserID: userID}, text)
 }
 
-// Writer is who writes into a dialog.
-type Writer struct {
-	UserID string
-	// MayIntercept is the intercept right reaching the session: writing
-	// into a session nobody took that is not offered to the writer takes
-	// it all the same, and writing into one another operator holds is
-	// allowed (else only to those who joined it).
-	MayIntercept bool
-}
+// Writer is who writes into a dialog (session.Writer).
+type Writer = session.Writer
 
 // AddOperatorReply appends an operator's reply to the dialog's open
-// session: the session becomes waiting_client and answered, its first
-// response time is recorded, and an untaken session is taken by the writer
-// (SPEC §4) — only when the writer could take it (offered to them, or they
-// hold the intercept right), within the line's limit and the hard cap.
+// session (the state machine's OperatorWrote: SPEC §4).
 func (s *Store) AddOperatorReply(ctx context.Context, wsID, dialogID string, wr Writer, text string) (dialog.Message, error) {
-	userID := wr.UserID
-	m := dialog.Message{ID: newID(), DialogID: dialogID, Direction: dialog.Out, Kind: dialog.KindText, AuthorID: &userID, Text: text, CreatedAt: s.now()}
+	var m dialog.Message
 	err := s.inTx(ctx, func(t *tx) error {
 		var id, channelID string
 		var sid, status, op sql.NullString
@@ -321,70 +310,42 @@ func (s *Store) AddOperatorReply(ctx context.Context, wsID, dialogID string, wr 
 		if err != nil {
 			return err
 		}
-		switch {
-		case !dialog.IsOpen(r.Status): // closed since it was read
-			return apperr.New(apperr.Conflict, "the dialog has no open session; the customer has to write first")
-		case r.Status == dialog.StatusClosing:
-			return apperr.New(apperr.Conflict, "the session is finishing; the customer's next message reopens it")
-		}
-		at := micros(m.CreatedAt)
-		next := r
-		next.Answered, next.Status = true, dialog.StatusWaitingClient
-		if next.FirstResponseAt == 0 {
-			next.FirstResponseAt = at
-		}
-		if r.OperatorID != "" && r.OperatorID != userID && !wr.MayIntercept {
-			joined, err := t.joined(r.ID, userID)
-			if err != nil {
-				return err
-			}
-			if !joined {
-				return apperr.New(apperr.Forbidden, "another operator holds this session; writing into it needs the intercept right, or join it first")
-			}
-		}
-		took := r.OperatorID == ""
-		var offered []string
-		if took {
-			if offered, err = queryStrings(t, qSessionOffered, r.ID); err != nil {
-				return err
-			}
-			if err := t.mayTakeByReply(lr, &r, wr, contains(offered, userID)); err != nil {
-				return err
-			}
-			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried = userID, "", 0, ""
-			if err := t.dropOffers(r.ID); err != nil {
-				return err
-			}
-			if err := t.clearTimer(&r, timerNoAnswer); err != nil {
+		var f session.ReplyFacts
+		needOffered, needJoined, needCounted := session.ReplyNeeds(&r, wr)
+		if needOffered {
+			if f.Offered, err = queryStrings(t, qSessionOffered, r.ID); err != nil {
 				return err
 			}
 		}
-		if lr.settings.AutoCloseEnabled {
-			// Customer silence from now on closes the session.
-			if err := t.setTimer(&next, timerAutoClose, at+seconds(lr.settings.AutoCloseTime)); err != nil {
+		if needJoined {
+			if f.Joined, err = t.joined(r.ID, wr.UserID); err != nil {
 				return err
 			}
 		}
-		m.SessionID = &r.ID
-		if _, err := t.exec(qInsertMessage, m.ID, wsID, dialogID, r.ID, channelID, dialog.Out, userID, nil, text, at); err != nil {
+		if needCounted {
+			var l session.Load
+			err := t.row(qLineLoadOf, []any{lr.id, wr.UserID}, &l.Open, &l.Answered, &l.Waiting, &l.Closing)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			f.Counted = l.Counted(lr.settings.LimitExcludes)
+		}
+		at := micros(s.now())
+		next, fx, err := session.OperatorWrote(r, lr.settings, at, wr, text, f)
+		if err != nil {
 			return err
 		}
-		if err := t.saveSession(&r, &next); err != nil {
+		sent, err := t.apply(&r, &next, fx, at)
+		if err != nil {
 			return err
 		}
-		if _, err := t.exec(qTouchDialog, dialogID, at, r.ID, next.Status, next.OperatorID); err != nil {
-			return err
-		}
-		if took {
-			if err := t.event(&next, userID, dialog.Ev("taken_by_reply"), at); err != nil {
-				return err
+		for _, sm := range sent {
+			if sm.AuthorID != nil {
+				m = sm
 			}
-			t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: wsID, LineID: r.LineID, DialogID: dialogID, SessionID: r.ID,
-				UserIDs: append([]string{userID}, without(offered, userID)...), Status: next.Status})
 		}
-		t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: wsID, LineID: r.LineID, DialogID: dialogID, SessionID: r.ID,
-			MessageID: m.ID, Status: next.Status, Data: &m})
-		return nil
+		_, err = t.exec(qTouchDialog, dialogID, at, r.ID, next.Status, next.OperatorID)
+		return err
 	})
 	return m, dbErr(err, "add message")
 }
@@ -418,27 +379,4 @@ func (t *tx) joined(sessionID, userID string) (bool, error) {
 	var n int
 	err := t.row(qJoined, []any{sessionID, userID}, &n)
 	return n > 0, err
-}
-
-// mayTakeByReply refuses a reply that would take a session its writer could
-// not take (SPEC §4): it must be offered to them or they must hold the
-// intercept right; one not offered to them must fit the line's limit too
-// (an offer already counts, so an offered one always fits). The hard cap is
-// enforced by the load counters when the session is saved.
-func (t *tx) mayTakeByReply(lr lineRules, r *sessionRow, wr Writer, offered bool) error {
-	if offered {
-		return nil
-	}
-	if !wr.MayIntercept {
-		return apperr.New(apperr.Forbidden, "nobody has taken this dialog and it is not offered to you; take it when it is offered, or ask a supervisor")
-	}
-	var l load
-	err := t.row(qLineLoadOf, []any{lr.id, wr.UserID}, &l.open, &l.answered, &l.waiting, &l.closing)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if !lr.rules.WithinLimit(l.counted(lr.settings.LimitExcludes)) {
-		return apperr.New(apperr.Conflict, "you are at this line's limit of %d sessions; finish one first", lr.rules.Limit)
-	}
-	return nil
 }

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/routing"
+	"github.com/openlines/openlines/internal/session"
 )
 
 // The inbound path is the hottest of the product. Every customer message of
@@ -318,10 +318,7 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 			return res, err
 		}
 		st, lineID = lr.settings, in.LineID
-		r = sessionRow{ID: newID(), WorkspaceID: in.WorkspaceID, DialogID: res.DialogID, LineID: lineID, Status: dialog.StatusQueued,
-			OpenedAt: at, QueuedAt: at}
-		r.OffHours = !st.WorkingHours.IsOpen(in.At)
-		r.OffHoursSent = r.OffHours && st.WorkingHours.OffHoursRule == line.RuleText
+		r = session.New(newID(), in.WorkspaceID, res.DialogID, lineID, st, at)
 		if err := t.insertSession(&r); err != nil {
 			return res, err
 		}
@@ -340,11 +337,10 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 			return res, err
 		}
 	} else {
-		if err := t.opened(&r, st, at); err != nil {
+		next, fx := session.Open(r, st, at)
+		if _, err := t.apply(&r, &next, fx, at); err != nil {
 			return res, err
 		}
-		t.emit(events.Event{Type: events.SessionOpened, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID, SessionID: r.ID,
-			Status: r.Status, At: in.At})
 	}
 	if _, err := t.exec(qTouchDialog, res.DialogID, at, res.SessionID, status, operatorID); err != nil {
 		return res, err
@@ -357,78 +353,30 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	return res, nil
 }
 
-// customerWrote applies a customer message to an open session (SPEC §4, §5,
-// §7): an answer to a rating request is a rating; otherwise a session the
-// operator answered goes back to work, a finishing one reopens, one whose
-// operator can no longer serve it returns to the queue unless pinned, and
-// off hours the session is flagged and the off-hours text sent once. It
-// returns the session's status, operator and line afterwards.
+// customerWrote applies a customer message to an open session (the state
+// machine's CustomerWrote) and returns the session's status, operator and
+// line afterwards.
 func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.NullString, string, error) {
 	fail := func(err error) (string, sql.NullString, string, error) { return "", sql.NullString{}, "", err }
 	r, lr, err := t.readSession(sessionID)
 	if err != nil {
 		return fail(err)
 	}
-	st := lr.settings
-	if !changesNothing(&r, st, at, false) {
+	if !session.Unchanged(&r, lr.settings, at, false) {
 		// A change may move load: lock the line, then the session, as every
 		// routing decision does.
 		if r, lr, err = t.lockSession(wsID, sessionID); err != nil {
 			return fail(err)
 		}
-		st = lr.settings
-		if v, ok := ratingReply(st.RatingScale, text); ok && r.Status == dialog.StatusClosing && r.RatingRequestedAt != 0 && !r.Rated {
-			if err := t.rate(&r, st, v, "", at); err != nil && apperr.CodeOf(err) != apperr.Conflict {
-				return fail(err)
-			} else if err == nil {
-				return r.Status, sql.NullString{String: r.OperatorID, Valid: r.OperatorID != ""}, r.LineID, nil
-			}
-			// Past the rating window: an ordinary message, which reopens.
-		}
-		next := r
-		switch r.Status {
-		case dialog.StatusWaitingClient:
-			next.Status = dialog.StatusInWork
-			if err := t.clearTimer(&r, timerAutoClose); err != nil {
-				return fail(err)
-			}
-		case dialog.StatusClosing:
-			next.Status = dialog.StatusInWork
-			if err := t.clearTimer(&r, timerFullClose); err != nil {
-				return fail(err)
-			}
-			if err := t.event(&r, "", dialog.Ev("reopened"), at); err != nil {
+		gone := ""
+		if session.ChecksOperator(&r) {
+			if gone, err = t.operatorGone(lr, &r, at); err != nil {
 				return fail(err)
 			}
 		}
-		why := ""
-		if r.OperatorID == "" {
-			next.Status = dialog.StatusQueued
-		} else if !r.Pinned {
-			if why, err = t.operatorGone(lr, &r, at); err != nil {
-				return fail(err)
-			}
-		}
-		if why != "" {
-			next.OperatorID, next.OfferedAlone, next.OfferDeadline, next.Tried, next.Direct = "", "", 0, "", false
-			next.Status, next.QueuedAt = dialog.StatusQueued, at
-		}
-		if err := t.offHours(&next, st, at); err != nil {
+		next, fx := session.CustomerWrote(r, lr.settings, at, text, gone)
+		if _, err := t.apply(&r, &next, fx, at); err != nil {
 			return fail(err)
-		}
-		if next != r {
-			if err := t.saveSession(&r, &next); err != nil {
-				return fail(err)
-			}
-		}
-		if why != "" {
-			if err := t.event(&next, "", dialog.Ev("requeued", "reason", why), at); err != nil {
-				return fail(err)
-			}
-			t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: wsID, LineID: next.LineID, DialogID: next.DialogID,
-				SessionID: next.ID, UserIDs: []string{r.OperatorID}, Reason: why})
-		} else if next.Status != r.Status {
-			t.emitChanged(&next, "customer wrote")
 		}
 		r = next
 	}
@@ -442,18 +390,6 @@ func customerMessageCreated(in dialog.Inbound, res dialog.InboundResult, lineID 
 	return events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
 		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
 			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}}
-}
-
-// changesNothing reports whether a customer message leaves its open
-// session as it is: waiting in the queue for nobody in particular, or in
-// work with nobody, pinned, or with an operator known to still serve it
-// (operatorStays), and no off-hours text due. Only then may it be written
-// without locking the line and the session.
-func changesNothing(r *sessionRow, st line.Settings, at int64, operatorStays bool) bool {
-	offHours := !st.WorkingHours.IsOpen(fromMicros(at))
-	return (r.Status == dialog.StatusQueued && r.OperatorID == "" ||
-		r.Status == dialog.StatusInWork && (r.OperatorID == "" || r.Pinned || operatorStays)) &&
-		(!offHours || r.OffHours && (r.OffHoursSent || st.WorkingHours.OffHoursRule != line.RuleText))
 }
 
 // operatorGone tells why (a reason code) an operator can no longer serve a

@@ -4,12 +4,13 @@ import (
 	"database/sql"
 
 	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/session"
 )
 
 // On PostgreSQL every statement is a round trip, and a customer message
 // costs five. Most messages of a batch change nothing but themselves — the
 // customer writes again while the session waits in the queue or is in work
-// with nobody or pinned (changesNothing) — so a batch first reads the state
+// with nobody or pinned (session.Unchanged) — so a batch first reads the state
 // of all its messages in one statement and writes those messages with two
 // multi-row statements (the messages, the dialogs' last activity); the rest
 // go through ingestOne, a message at a time, in the same transaction. The
@@ -48,7 +49,7 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 		var i int
 		var st state
 		var dup bool
-		if err := rows.Scan(append([]any{&i, &dup, &st.customer, &st.name, &st.dialogID, &st.dialogLn}, st.s.nullableDests()...)...); err != nil {
+		if err := rows.Scan(append([]any{&i, &dup, &st.customer, &st.name, &st.dialogID, &st.dialogLn}, nullableDests(&st.s)...)...); err != nil {
 			rows.Close()
 			return err
 		}
@@ -88,7 +89,7 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 				settings[in.LineID] = lr
 			}
 			at := micros(in.At)
-			fast = changesNothing(&st.s, lr.settings, at, false)
+			fast = session.Unchanged(&st.s, lr.settings, at, false)
 			if !fast && st.s.Status == dialog.StatusInWork && st.s.OperatorID != "" && !st.s.Pinned {
 				// In work with an operator: unchanged while they still serve it
 				// (SPEC §5: otherwise the message returns it to the queue).
@@ -102,7 +103,7 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 					stays = why == ""
 					serving[k] = stays
 				}
-				fast = changesNothing(&st.s, lr.settings, at, stays)
+				fast = session.Unchanged(&st.s, lr.settings, at, stays)
 			}
 		}
 		if !fast {

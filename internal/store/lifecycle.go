@@ -6,26 +6,18 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
-	"github.com/openlines/openlines/internal/line"
+	"github.com/openlines/openlines/internal/session"
 )
 
-// The session lifecycle (SPEC §4, §6, §7): auto-replies, working hours,
-// closing, ratings and the operator actions beyond take and skip. Its timers
-// (no-answer, auto-close, full-close) are rows of session_timers.
-
-// Lifecycle timer kinds.
-const (
-	timerNoAnswer  = "no_answer"
-	timerAutoClose = "auto_close"
-	timerFullClose = "full_close"
-)
+// The session lifecycle (SPEC §4, §6, §7) in the store: each operation
+// locks the session (its line first), asks the state machine of package
+// session what the event means, and applies the answer (apply.go). Its
+// timers (no-answer, auto-close, full-close) are rows of session_timers.
 
 var (
 	qSetTimer = q(`INSERT INTO session_timers (session_id, kind, due_at) VALUES ($1, $2, $3)
@@ -56,161 +48,21 @@ func (t *tx) clearTimer(r *sessionRow, kind string) error {
 	return err
 }
 
-func seconds(n int) int64 { return int64(n) * 1e6 }
-
-// opened sends what a line sends when a customer opens a session — the
-// off-hours text (the session was flagged when created) or else the welcome
-// text — and starts the no-answer timer.
-func (t *tx) opened(r *sessionRow, st line.Settings, at int64) error {
-	switch {
-	case r.OffHoursSent:
-		if err := t.autoReply(r, dialog.KindAuto, st.WorkingHours.OffHoursText, at); err != nil {
-			return err
-		}
-	case !r.OffHours && st.WelcomeEnabled:
-		if err := t.autoReply(r, dialog.KindAuto, st.WelcomeText, at); err != nil {
-			return err
-		}
-	}
-	if st.NoAnswerEnabled {
-		return t.setTimer(r, timerNoAnswer, at+seconds(st.NoAnswerTime))
-	}
-	return nil
-}
-
-// offHours flags a session written to outside working hours and sends the
-// off-hours text once per session.
-func (t *tx) offHours(r *sessionRow, st line.Settings, at int64) error {
-	if st.WorkingHours.IsOpen(fromMicros(at)) {
-		return nil
-	}
-	r.OffHours = true
-	if st.WorkingHours.OffHoursRule == line.RuleText && !r.OffHoursSent {
-		r.OffHoursSent = true
-		return t.autoReply(r, dialog.KindAuto, st.WorkingHours.OffHoursText, at)
-	}
-	return nil
-}
-
-// ratingReply reads a customer's text as an answer to a rating request:
-// "1"/"0" on the like scale, "1".."5" on stars.
-func ratingReply(scale, text string) (int, bool) {
-	v, err := strconv.Atoi(strings.TrimSpace(text))
-	if err != nil || !line.ValidRating(scale, v) {
-		return 0, false
-	}
-	return v, true
-}
-
-// closeSession closes r now: no texts, no timers, no offers.
-func (t *tx) closeSession(r *sessionRow, status string, at int64) error {
-	old := *r
-	r.Status, r.ClosedAt, r.OfferedAlone, r.OfferDeadline = status, at, "", 0
-	if err := t.dropOffers(r.ID); err != nil {
-		return err
-	}
-	if _, err := t.exec(qClearTimers, r.ID); err != nil {
-		return err
-	}
-	return t.saveSession(&old, r)
-}
-
-// finish ends a session (SPEC §4): the close text and the rating request
-// when on, then closing for full_close_delay; with neither, closed at once.
-func (t *tx) finish(r *sessionRow, st line.Settings, by string, at int64) error {
-	old := *r
-	sent := false
-	if st.CloseRule == line.RuleText {
-		if err := t.autoReply(r, dialog.KindAuto, st.CloseText, at); err != nil {
-			return err
-		}
-		sent = true
-	}
-	if st.RatingEnabled && !r.Rated {
-		r.RatingToken, r.RatingRequestedAt = newToken(), at
-		if err := t.autoReply(r, dialog.KindRatingRequest, st.RatingText, at); err != nil {
-			return err
-		}
-		sent = true
-	}
-	if !sent || st.FullCloseDelay == 0 {
-		if err := t.saveSession(&old, r); err != nil {
-			return err
-		}
-		return t.closeSession(r, dialog.StatusClosed, at)
-	}
-	r.Status = dialog.StatusClosing
-	r.OfferedAlone, r.OfferDeadline = "", 0
-	if err := t.dropOffers(r.ID); err != nil {
-		return err
-	}
-	if _, err := t.exec(qClearTimers, r.ID); err != nil {
-		return err
-	}
-	if err := t.saveSession(&old, r); err != nil {
-		return err
-	}
-	return t.setTimer(r, timerFullClose, at+seconds(st.FullCloseDelay))
-}
-
 func newToken() string {
 	b := make([]byte, 18)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// rate records a customer's rating of a session.
-func (t *tx) rate(r *sessionRow, st line.Settings, value int, comment string, at int64) error {
-	if r.Rated {
-		return apperr.New(apperr.Conflict, "this conversation has already been rated")
-	}
-	if r.RatingRequestedAt == 0 {
-		return apperr.New(apperr.Conflict, "no rating was requested for this conversation")
-	}
-	if st.RatingWindow > 0 && at > r.RatingRequestedAt+seconds(st.RatingWindow) {
-		return apperr.New(apperr.Conflict, "the time to rate this conversation has passed")
-	}
-	if !line.ValidRating(st.RatingScale, value) {
-		if st.RatingScale == line.RatingStars {
-			return apperr.FieldError("value", "must be 1 to 5 stars")
-		}
-		return apperr.FieldError("value", "must be 1 (like) or 0 (dislike)")
-	}
-	if _, err := t.exec(qInsertRating, r.ID, r.WorkspaceID, r.LineID, nullStr(r.OperatorID), st.RatingScale, value, comment, at); err != nil {
+// insertRating writes a rating the state machine accepted.
+func (t *tx) insertRating(r *sessionRow, f session.Rated, at int64) error {
+	if _, err := t.exec(qInsertRating, r.ID, r.WorkspaceID, r.LineID, nullStr(r.OperatorID), f.Scale, f.Value, f.Comment, at); err != nil {
 		if isUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "this conversation has already been rated")
 		}
 		return err
 	}
-	old := *r
-	r.Rated = true
-	if err := t.saveSession(&old, r); err != nil {
-		return err
-	}
-	if err := t.event(r, "", dialog.Ev("rated", "rating", ratingText(st.RatingScale, value), "scale", st.RatingScale, "value", strconv.Itoa(value)), at); err != nil {
-		return err
-	}
-	if strings.TrimSpace(st.RatingThanksText) != "" {
-		if err := t.autoReply(r, dialog.KindAuto, st.RatingThanksText, at); err != nil {
-			return err
-		}
-	}
-	t.emit(events.Event{Type: events.SessionChanged, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-		SessionID: r.ID, Status: r.Status, Reason: "rated"})
-	if st.CloseOnRating && r.Status == dialog.StatusClosing {
-		return t.closeSession(r, dialog.StatusClosed, at)
-	}
 	return nil
-}
-
-func ratingText(scale string, v int) string {
-	if scale == line.RatingStars {
-		return fmt.Sprintf("%d of 5", v)
-	}
-	if v == 1 {
-		return "like"
-	}
-	return "dislike"
 }
 
 // Rate takes a customer's rating by the token of the rating request.
@@ -230,7 +82,13 @@ func (s *Store) Rate(ctx context.Context, token string, value int, comment strin
 		if err != nil {
 			return err
 		}
-		return t.rate(&r, lr.settings, value, comment, micros(s.now()))
+		now := micros(s.now())
+		next, fx, err := session.Rate(r, lr.settings, now, value, comment)
+		if err != nil {
+			return err
+		}
+		_, err = t.apply(&r, &next, fx, now)
+		return err
 	}), "rate")
 }
 
@@ -268,47 +126,12 @@ func (t *tx) runLifecycleTimers(now int64) (int, error) {
 			return n, err
 		}
 		n++
-		st := lr.settings
-		switch d.kind {
-		case timerNoAnswer:
-			if dialog.IsOpen(r.Status) && r.OperatorID == "" && st.NoAnswerEnabled {
-				if err := t.autoReply(&r, dialog.KindAuto, st.NoAnswerText, at); err != nil {
-					return n, err
-				}
-			}
-		case timerAutoClose:
-			if r.Status == dialog.StatusWaitingClient {
-				if strings.TrimSpace(st.AutoCloseText) != "" {
-					if err := t.autoReply(&r, dialog.KindAuto, st.AutoCloseText, at); err != nil {
-						return n, err
-					}
-				}
-				if err := t.event(&r, "", dialog.Ev("auto_closed"), at); err != nil {
-					return n, err
-				}
-				if err := t.closeSession(&r, dialog.StatusClosed, at); err != nil {
-					return n, err
-				}
-				t.emitChanged(&r, "auto-closed")
-			}
-		case timerFullClose:
-			if r.Status == dialog.StatusClosing {
-				if err := t.closeSession(&r, dialog.StatusClosed, at); err != nil {
-					return n, err
-				}
-				if err := t.event(&r, "", dialog.Ev("closed"), at); err != nil {
-					return n, err
-				}
-				t.emitChanged(&r, "closed")
-			}
+		next, fx := session.TimerFired(r, lr.settings, at, session.Timer(d.kind))
+		if _, err := t.apply(&r, &next, fx, at); err != nil {
+			return n, err
 		}
 	}
 	return n, nil
-}
-
-func (t *tx) emitChanged(r *sessionRow, why string) {
-	t.emit(events.Event{Type: events.SessionChanged, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-		SessionID: r.ID, Status: r.Status, Reason: why, UserIDs: nonEmpty(r.OperatorID)})
 }
 
 // Action is an operator action on a session (SPEC §6).
@@ -320,172 +143,84 @@ type Action struct {
 	Privileged bool
 }
 
-// act runs fn on a locked, open session.
-func (s *Store) act(ctx context.Context, a Action, what string, fn func(t *tx, r *sessionRow, lr lineRules, now int64) error) error {
+func (a Action) actor() session.Actor {
+	return session.Actor{UserID: a.UserID, Privileged: a.Privileged}
+}
+
+// transition is one call of the state machine on a locked session.
+type transition func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error)
+
+// act locks the session, runs the transition and applies it.
+func (s *Store) act(ctx context.Context, a Action, what string, fn transition) error {
 	return dbErr(s.inTx(ctx, func(t *tx) error {
 		r, lr, err := t.lockSession(a.WorkspaceID, a.SessionID)
 		if err != nil {
 			return err
 		}
-		if !dialog.IsOpen(r.Status) {
-			return apperr.New(apperr.Conflict, "the session is already %s", r.Status)
+		now := micros(s.now())
+		next, fx, err := fn(t, r, lr, now)
+		if err != nil {
+			return err
 		}
-		return fn(t, &r, lr, micros(s.now()))
+		_, err = t.apply(&r, &next, fx, now)
+		return err
 	}), what)
-}
-
-// mayHandle: the holder, or with the intercept right anyone.
-func mayHandle(a Action, r *sessionRow, what string) error {
-	if r.OperatorID == a.UserID || a.Privileged {
-		return nil
-	}
-	return apperr.New(apperr.Forbidden, "only the operator holding the session may %s it", what)
 }
 
 // Finish ends a session held by the caller (or any, with the intercept right).
 func (s *Store) Finish(ctx context.Context, a Action) error {
-	return s.act(ctx, a, "finish", func(t *tx, r *sessionRow, lr lineRules, now int64) error {
-		if r.Status == dialog.StatusClosing {
-			return apperr.New(apperr.Conflict, "the session is already finishing")
-		}
-		if err := mayHandle(a, r, "finish"); err != nil {
-			return err
-		}
-		if err := t.event(r, a.UserID, dialog.Ev("finished"), now); err != nil {
-			return err
-		}
-		if err := t.finish(r, lr.settings, a.UserID, now); err != nil {
-			return err
-		}
-		t.emitChanged(r, "finished")
-		return nil
+	return s.act(ctx, a, "finish", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+		return session.Finish(r, lr.settings, now, a.actor(), newToken())
 	})
 }
 
 // Spam closes a session at once as spam, with no texts (SPEC §4).
 func (s *Store) Spam(ctx context.Context, a Action) error {
-	return s.act(ctx, a, "spam", func(t *tx, r *sessionRow, lr lineRules, now int64) error {
-		if r.OperatorID != "" && r.OperatorID != a.UserID && !a.Privileged {
-			return apperr.New(apperr.Forbidden, "only the operator holding the session may mark it as spam")
-		}
-		if err := t.event(r, a.UserID, dialog.Ev("spam"), now); err != nil {
-			return err
-		}
-		if err := t.closeSession(r, dialog.StatusSpam, now); err != nil {
-			return err
-		}
-		t.emitChanged(r, "spam")
-		return nil
+	return s.act(ctx, a, "spam", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+		return session.Spam(r, now, a.actor())
 	})
 }
 
 // Pin keeps a session with its operator even when they become unavailable.
 func (s *Store) Pin(ctx context.Context, a Action, pinned bool) error {
-	return s.act(ctx, a, "pin", func(t *tx, r *sessionRow, lr lineRules, now int64) error {
-		if err := mayHandle(a, r, "pin"); err != nil {
-			return err
-		}
-		if r.Pinned == pinned {
-			return nil
-		}
-		old := *r
-		r.Pinned = pinned
-		if err := t.saveSession(&old, r); err != nil {
-			return err
-		}
-		text := "Pinned"
-		if !pinned {
-			text = "Unpinned"
-		}
-		if err := t.event(r, a.UserID, dialog.Ev(strings.ToLower(text)), now); err != nil {
-			return err
-		}
-		t.emitChanged(r, strings.ToLower(text))
-		return nil
+	return s.act(ctx, a, "pin", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+		return session.Pin(r, now, a.actor(), pinned)
 	})
 }
 
 // Intercept takes over a session another operator holds (intercept right).
 func (s *Store) Intercept(ctx context.Context, a Action) error {
-	return s.act(ctx, a, "intercept", func(t *tx, r *sessionRow, lr lineRules, now int64) error {
-		switch {
-		case r.OperatorID == "":
-			return apperr.New(apperr.Conflict, "nobody holds this session; take it instead")
-		case r.OperatorID == a.UserID:
-			return apperr.New(apperr.Conflict, "you already hold this session")
-		}
-		name, err := t.activeUser(a.WorkspaceID, a.UserID)
+	return s.act(ctx, a, "intercept", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+		p, err := t.person(a.WorkspaceID, a.UserID)
 		if err != nil {
-			return err
+			return r, nil, err
 		}
-		prev := r.OperatorID
-		if err := t.assign(r, a.UserID, true); err != nil {
-			return err
-		}
-		if err := t.event(r, a.UserID, dialog.Ev("intercepted", "name", name), now); err != nil {
-			return err
-		}
-		t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-			SessionID: r.ID, UserIDs: []string{a.UserID, prev}, Status: r.Status, Reason: "intercepted"})
-		return nil
+		return session.Intercept(r, now, p)
 	})
 }
 
-// assign makes user the session's holder: offers end and the no-answer
-// timer stops. direct marks a transfer or an intercept: held in or out of
-// the line's queue.
-func (t *tx) assign(r *sessionRow, user string, direct bool) error {
-	old := *r
-	r.OperatorID, r.OfferedAlone, r.OfferDeadline, r.Tried, r.Direct = user, "", 0, "", direct
-	if r.Status == dialog.StatusQueued {
-		r.Status = dialog.StatusInWork
+// person reads a user of the workspace for the state machine.
+func (t *tx) person(wsID, id string) (session.Person, error) {
+	p := session.Person{ID: id, Found: true}
+	err := t.row(qUserBrief, []any{wsID, id}, &p.Name, &p.Active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return session.Person{ID: id}, nil
 	}
-	if err := t.dropOffers(r.ID); err != nil {
-		return err
-	}
-	if err := t.clearTimer(r, timerNoAnswer); err != nil {
-		return err
-	}
-	return t.saveSession(&old, r)
-}
-
-func (t *tx) activeUser(wsID, id string) (string, error) {
-	var name string
-	var active bool
-	if err := t.row(qUserBrief, []any{wsID, id}, &name, &active); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", apperr.NotFoundf("user %s not found", id)
-		}
-		return "", err
-	}
-	if !active {
-		return "", apperr.New(apperr.Conflict, "user %s is deactivated", name)
-	}
-	return name, nil
+	return p, err
 }
 
 // Join adds the caller to a session as a participant.
 func (s *Store) Join(ctx context.Context, a Action) error {
-	return s.act(ctx, a, "join", func(t *tx, r *sessionRow, lr lineRules, now int64) error {
-		if r.OperatorID == a.UserID {
-			return apperr.New(apperr.Conflict, "you hold this session already")
-		}
-		name, err := t.activeUser(a.WorkspaceID, a.UserID)
+	return s.act(ctx, a, "join", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+		p, err := t.person(a.WorkspaceID, a.UserID)
 		if err != nil {
-			return err
+			return r, nil, err
 		}
-		res, err := t.exec(qAddParticipant, r.ID, a.UserID, now)
+		joined, err := t.joined(r.ID, a.UserID)
 		if err != nil {
-			return err
+			return r, nil, err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // joined before
-		}
-		if err := t.event(r, a.UserID, dialog.Ev("joined", "name", name), now); err != nil {
-			return err
-		}
-		t.emitChanged(r, "joined")
-		return nil
+		return session.Join(r, now, p, joined)
 	})
 }
 
@@ -497,71 +232,35 @@ func (s *Store) Transfer(ctx context.Context, a Action, toUser, toLine string) e
 	if (toUser == "") == (toLine == "") {
 		return apperr.FieldError("user_id", "give exactly one of user_id and line_id")
 	}
-	return s.act(ctx, a, "transfer", func(t *tx, r *sessionRow, lr lineRules, now int64) error {
-		if r.Status == dialog.StatusClosing {
-			return apperr.New(apperr.Conflict, "a finishing session cannot be transferred")
-		}
-		allowed := r.OperatorID == a.UserID || a.Privileged
-		if !allowed && r.OperatorID == "" {
-			offered, err := queryStrings(t, qSessionOffered, r.ID)
-			if err != nil {
-				return err
+	return s.act(ctx, a, "transfer", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+		var offered []string
+		if r.OperatorID == "" {
+			var err error
+			if offered, err = queryStrings(t, qSessionOffered, r.ID); err != nil {
+				return r, nil, err
 			}
-			allowed = contains(offered, a.UserID)
-		}
-		if !allowed {
-			return apperr.New(apperr.Forbidden, "only the operator holding the session, or one it is offered to, may transfer it")
 		}
 		if toUser != "" {
-			name, err := t.activeUser(a.WorkspaceID, toUser)
+			p, err := t.person(a.WorkspaceID, toUser)
 			if err != nil {
-				return err
+				return r, nil, err
 			}
-			if r.OperatorID == toUser {
-				return apperr.New(apperr.Conflict, "%s already holds this session", name)
+			return session.Transfer(r, now, a.actor(), offered, &p, nil)
+		}
+		target := session.LineTarget{ID: toLine}
+		if toLine != r.LineID {
+			switch l, err := t.lockLine(toLine); {
+			case apperr.Is(err, apperr.NotFound):
+			case err != nil:
+				return r, nil, err
+			default:
+				target.Found, target.WorkspaceID, target.Active = true, l.workspaceID, l.active
+				if err := t.row(qLineName, []any{toLine}, &target.Name); err != nil {
+					return r, nil, err
+				}
 			}
-			prev := r.OperatorID
-			if err := t.assign(r, toUser, true); err != nil {
-				return err
-			}
-			if err := t.event(r, a.UserID, dialog.Ev("transferred_user", "name", name), now); err != nil {
-				return err
-			}
-			t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-				SessionID: r.ID, UserIDs: append([]string{toUser}, nonEmpty(prev)...), Status: r.Status, Reason: "transferred"})
-			return nil
 		}
-		if toLine == r.LineID {
-			return apperr.New(apperr.Conflict, "the session is already on this line")
-		}
-		target, err := t.lockLine(toLine)
-		if err != nil || target.workspaceID != a.WorkspaceID {
-			return apperr.NotFoundf("line %s not found", toLine)
-		}
-		if !target.active {
-			return apperr.New(apperr.Conflict, "the line is not active (the plan's limit or an administrator deactivated it)")
-		}
-		var name string
-		if err := t.row(qLineName, []any{toLine}, &name); err != nil {
-			return err
-		}
-		old := *r
-		from := old.LineID
-		r.LineID, r.OperatorID, r.OfferedAlone, r.OfferDeadline, r.Tried, r.Direct = toLine, "", "", 0, "", false
-		r.Status, r.QueuedAt = dialog.StatusQueued, now
-		if err := t.dropOffers(r.ID); err != nil {
-			return err
-		}
-		if err := t.saveSession(&old, r); err != nil {
-			return err
-		}
-		if err := t.event(r, a.UserID, dialog.Ev("transferred_line", "name", name), now); err != nil {
-			return err
-		}
-		t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: toLine, DialogID: r.DialogID,
-			SessionID: r.ID, UserIDs: nonEmpty(old.OperatorID), Reason: "transferred"})
-		t.emit(events.Event{Type: events.Capacity, WorkspaceID: r.WorkspaceID, LineID: from})
-		return nil
+		return session.Transfer(r, now, a.actor(), offered, nil, &target)
 	})
 }
 
@@ -581,10 +280,9 @@ func (s *Store) Vote(ctx context.Context, a Action, score int, comment string) e
 			return err
 		}
 		now := micros(s.now())
-		if _, err := t.exec(qUpsertVote, r.ID, a.UserID, a.WorkspaceID, score, comment, now); err != nil {
-			return err
-		}
-		return t.event(&r, a.UserID, dialog.Ev("vote", "score", strconv.Itoa(score)), now)
+		next, fx := session.Vote(r, now, a.UserID, score, comment)
+		_, err = t.apply(&r, &next, fx, now)
+		return err
 	}), "vote")
 }
 

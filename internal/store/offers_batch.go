@@ -9,8 +9,8 @@ import (
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
-	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/routing"
+	"github.com/openlines/openlines/internal/session"
 )
 
 // Draining a backlog offers up to drainBatch waiting sessions in one
@@ -36,7 +36,7 @@ type batchedOffer struct {
 // opOffers is what one operator's offers add to their counters.
 type opOffers struct {
 	n   int
-	l   load
+	l   session.Load
 	seq int64 // the last offer's evenly timestamp
 }
 
@@ -44,35 +44,19 @@ func newOfferBatch(lr lineRules, at int64, why string) *offerBatch {
 	return &offerBatch{lr: lr, at: at, why: why, perOp: map[string]*opOffers{}}
 }
 
-// markOffered sets the offer on r — op alone, a deadline of queue_time from
-// at, strictly's tried set — and op's counters in memory, as a decision
-// sees them. It writes nothing.
-func markOffered(lr lineRules, r *sessionRow, op *routing.Operator, wrapped bool, at, seq int64) {
-	r.OfferedAlone = op.ID
-	r.OfferDeadline = at + int64(lr.settings.QueueTime)*1e6
-	if lr.rules.Mode == line.ModeStrictly {
-		if wrapped || r.Tried == "" {
-			r.Tried = op.ID
-		} else if !triedHas(r.Tried, op.ID) {
-			r.Tried += "," + op.ID
-		}
-	}
-	op.LastOfferedAt = seq
-}
-
 // add offers r, a waiting session that nobody held or was offered, to op.
 func (b *offerBatch) add(r sessionRow, op *routing.Operator, name string, wrapped bool, seq int64) {
-	markOffered(b.lr, &r, op, wrapped, b.at, seq)
-	nl := r.load()
+	session.MarkOffered(&r, b.lr.settings, op, wrapped, b.at, seq)
+	nl := r.Load()
 	op.OpenTotal++
-	op.Counted += nl.counted(b.lr.settings.LimitExcludes)
+	op.Counted += nl.Counted(b.lr.settings.LimitExcludes)
 	o := b.perOp[op.ID]
 	if o == nil {
 		o = &opOffers{}
 		b.perOp[op.ID] = o
 	}
 	o.n++
-	o.l.open, o.l.answered, o.l.waiting, o.l.closing = o.l.open+nl.open, o.l.answered+nl.answered, o.l.waiting+nl.waiting, o.l.closing+nl.closing
+	o.l.Open, o.l.Answered, o.l.Waiting, o.l.Closing = o.l.Open+nl.Open, o.l.Answered+nl.Answered, o.l.Waiting+nl.Waiting, o.l.Closing+nl.Closing
 	o.seq = seq
 	b.offers = append(b.offers, batchedOffer{r: r, name: name})
 }
@@ -137,7 +121,7 @@ func (t *tx) addOfferLoads(b *offerBatch) error {
 		for _, id := range chunk {
 			o := b.perOp[id]
 			totals.row(id, "", o.n, "")
-			lines.row(b.lr.id, "", id, "", o.l.open, "", o.l.answered, "", o.l.waiting, "", o.l.closing, "", o.seq, "")
+			lines.row(b.lr.id, "", id, "", o.l.Open, "", o.l.Answered, "", o.l.Waiting, "", o.l.Closing, "", o.seq, "")
 		}
 		rows, err := t.tx.QueryContext(t.ctx, `INSERT INTO operator_load (user_id, open_total) VALUES `+totals.sql()+`
 			ON CONFLICT (user_id) DO UPDATE SET open_total = operator_load.open_total + excluded.open_total RETURNING open_total`, totals.args...)

@@ -14,6 +14,7 @@ import (
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/routing"
+	"github.com/openlines/openlines/internal/session"
 )
 
 // Distribution (SPEC §5) in the store: every decision runs in a transaction
@@ -130,14 +131,14 @@ func (t *tx) loadOperators(lr lineRules, now int64) ([]routing.Operator, []strin
 		var op routing.Operator
 		var name, status string
 		var lastSeen int64
-		var l load
+		var l session.Load
 		var absent bool
-		if err := rows.Scan(&op.ID, &name, &op.Active, &status, &lastSeen, &op.OpenTotal, &l.open, &l.answered, &l.waiting, &l.closing,
+		if err := rows.Scan(&op.ID, &name, &op.Active, &status, &lastSeen, &op.OpenTotal, &l.Open, &l.Answered, &l.Waiting, &l.Closing,
 			&op.LastOfferedAt, &absent); err != nil {
 			return nil, nil, err
 		}
 		op.Available = status == "online" && lastSeen > now-OnlineWindow.Microseconds() && !absent
-		op.Counted = l.counted(lr.settings.LimitExcludes)
+		op.Counted = l.Counted(lr.settings.LimitExcludes)
 		ops = append(ops, op)
 		names = append(names, name)
 	}
@@ -195,7 +196,7 @@ func (t *tx) distribute(lineID string, now int64) (offers int, more bool, err er
 	}
 	// Offer times are distinct and increasing, so evenly's "least recently
 	// offered" has no ties within a batch or with earlier batches.
-	seq := lastOffer(ops, now)
+	seq := session.LastOffer(ops, now)
 	rows, err := t.query(qWaitingSessions, lineID)
 	if err != nil {
 		return 0, false, err
@@ -208,7 +209,7 @@ func (t *tx) distribute(lineID string, now int64) (offers int, more bool, err er
 	more = len(waiting) == drainBatch
 	for i := range waiting {
 		r := &waiting[i]
-		pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return triedHas(r.Tried, ops[j].ID) })
+		pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return r.TriedHas(ops[j].ID) })
 		if pick < 0 {
 			more = false // nobody eligible: the rest waits, in order
 			break
@@ -220,38 +221,6 @@ func (t *tx) distribute(lineID string, now int64) (offers int, more bool, err er
 		return 0, false, err
 	}
 	return len(b.offers), more, nil
-}
-
-// offerTo offers session r (read as old) to op alone, with a deadline of
-// queue_time from at, and updates op's in-memory counters.
-func (t *tx) offerTo(lr lineRules, old, r *sessionRow, op *routing.Operator, name string, wrapped bool, at, seq int64, why string) error {
-	markOffered(lr, r, op, wrapped, at, seq)
-	if old.OfferedAlone != "" && old.OfferedAlone != op.ID {
-		if err := t.dropOffer(r.ID, old.OfferedAlone); err != nil {
-			return err
-		}
-	}
-	if err := t.saveSession(old, r); err != nil {
-		return err
-	}
-	if old.OfferedAlone != op.ID {
-		if _, err := t.exec(qInsertOffer, r.ID, op.ID, r.LineID, at); err != nil {
-			return err
-		}
-		if nl := r.load(); nl.user == op.ID {
-			op.OpenTotal++
-			op.Counted += nl.counted(lr.settings.LimitExcludes)
-		}
-	}
-	if _, err := t.exec(qLastOffered, r.LineID, op.ID, seq); err != nil {
-		return err
-	}
-	if err := t.event(r, "", dialog.Ev("offered", "name", name, "reason", why), at); err != nil {
-		return err
-	}
-	t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-		SessionID: r.ID, UserIDs: []string{op.ID}, Reason: why, At: fromMicros(at)})
-	return nil
 }
 
 // distributeAll shows every waiting session to every eligible operator who
@@ -289,7 +258,7 @@ func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string,
 		var added []string
 		var who string
 		for _, j := range eligible {
-			if seen[[2]string{r.ID, ops[j].ID}] || triedHas(r.Tried, ops[j].ID) {
+			if seen[[2]string{r.ID, ops[j].ID}] || r.TriedHas(ops[j].ID) {
 				continue // sees it already, or skipped it
 			}
 			if _, err := t.exec(qInsertOffer, r.ID, ops[j].ID, r.LineID, now); err != nil {
@@ -320,156 +289,37 @@ func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string,
 // Take gives an offered session to userID. Exactly one operator wins a
 // session offered to many; the others get a Conflict.
 func (s *Store) Take(ctx context.Context, wsID, sessionID, userID string) error {
-	return dbErr(s.inTx(ctx, func(t *tx) error {
-		r, _, err := t.lockSession(wsID, sessionID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !dialog.IsOpen(r.Status):
-			return apperr.New(apperr.Conflict, "the session is %s", r.Status)
-		case r.OperatorID == userID:
-			return apperr.New(apperr.Conflict, "you already hold this session")
-		case r.OperatorID != "":
-			return apperr.New(apperr.Conflict, "the session was already taken by another operator")
-		}
-		offered, err := t.offeredToUser(&r, userID)
-		if err != nil {
-			return err
-		}
-		now := micros(s.now())
-		if err := t.assign(&r, userID, false); err != nil {
-			return err
-		}
-		if err := t.event(&r, userID, dialog.Ev("taken"), now); err != nil {
-			return err
-		}
-		users := append([]string{userID}, without(offered, userID)...)
-		t.emit(events.Event{Type: events.SessionTaken, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-			SessionID: r.ID, UserIDs: users, Status: r.Status})
-		return nil
-	}), "take")
+	return s.act(ctx, Action{WorkspaceID: wsID, SessionID: sessionID, UserID: userID}, "take",
+		func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+			offered, err := queryStrings(t, qSessionOffered, r.ID)
+			if err != nil {
+				return r, nil, err
+			}
+			return session.Take(r, now, userID, offered)
+		})
 }
 
 // Skip passes an offer on. An operator who is the only eligible one cannot
 // skip (SPEC §5): the session would come straight back.
 func (s *Store) Skip(ctx context.Context, wsID, sessionID, userID string) error {
-	return dbErr(s.inTx(ctx, func(t *tx) error {
-		r, lr, err := t.lockSession(wsID, sessionID)
-		if err != nil {
-			return err
-		}
-		if r.OperatorID != "" || !dialog.IsOpen(r.Status) {
-			return apperr.New(apperr.Conflict, "the session is no longer offered: it was taken or closed")
-		}
-		offered, err := t.offeredToUser(&r, userID)
-		if err != nil {
-			return err
-		}
-		now := micros(s.now())
-		ops, names, err := t.loadOperators(lr, now)
-		if err != nil {
-			return err
-		}
-		if lr.rules.Mode == line.ModeAll {
-			// Someone else must still see it, or be able to.
-			others := len(offered) > 1
-			for _, j := range lr.rules.ChooseAll(ops) {
-				others = others || (ops[j].ID != userID && !triedHas(r.Tried, ops[j].ID))
+	return s.act(ctx, Action{WorkspaceID: wsID, SessionID: sessionID, UserID: userID}, "skip",
+		func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
+			offered, err := queryStrings(t, qSessionOffered, r.ID)
+			if err != nil {
+				return r, nil, err
 			}
-			if !others {
-				return errOnlyEligible
+			q, err := t.queue(lr, now)
+			if err != nil {
+				return r, nil, err
 			}
-			if err := t.dropOffer(r.ID, userID); err != nil {
-				return err
-			}
-			// Remember the skip so that distribution does not offer it back.
-			old := r
-			if r.Tried == "" {
-				r.Tried = userID
-			} else {
-				r.Tried += "," + userID
-			}
-			if err := t.saveSession(&old, &r); err != nil {
-				return err
-			}
-			if err := t.event(&r, userID, dialog.Ev("skipped"), now); err != nil {
-				return err
-			}
-			t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-				SessionID: r.ID, UserIDs: []string{userID}, Reason: "skipped"})
-			return nil
-		}
-		if err := t.event(&r, userID, dialog.Ev("skipped"), now); err != nil {
-			return err
-		}
-		moved, err := t.moveOffer(lr, &r, ops, names, userID, now, now, "skipped")
-		if err != nil {
-			return err
-		}
-		if !moved {
-			return errOnlyEligible
-		}
-		return nil
-	}), "skip")
+			return session.Skip(r, lr.settings, q, now, userID, offered)
+		})
 }
 
-// offeredToUser returns who sees the session's offer, refusing a user who does not.
-func (t *tx) offeredToUser(r *sessionRow, userID string) ([]string, error) {
-	offered, err := queryStrings(t, qSessionOffered, r.ID)
-	if err == nil && !contains(offered, userID) {
-		err = apperr.New(apperr.Conflict, "the session is not offered to you")
-	}
-	return offered, err
-}
-
-var errOnlyEligible = apperr.New(apperr.Conflict, "you are the only operator who can take this session now; take it or transfer it")
-
-// moveOffer offers r to the next eligible operator other than from. With
-// nobody else eligible it returns false and changes nothing.
-func (t *tx) moveOffer(lr lineRules, r *sessionRow, ops []routing.Operator, names []string, from string, at, now int64, why string) (bool, error) {
-	saved := -1
-	for j := range ops {
-		if ops[j].ID == from {
-			saved = j
-			ops[j].Active = false // not eligible for this decision
-		}
-	}
-	pick, wrapped := lr.rules.Choose(ops, func(j int) bool { return triedHas(r.Tried, ops[j].ID) })
-	if saved >= 0 {
-		ops[saved].Active = true
-	}
-	if pick < 0 {
-		return false, nil
-	}
-	old := *r
-	return true, t.offerTo(lr, &old, r, &ops[pick], names[pick], wrapped, at, lastOffer(ops, now)+1, why)
-}
-
-// lastOffer is the latest offer time among ops, or now if later.
-func lastOffer(ops []routing.Operator, now int64) int64 {
-	for i := range ops {
-		now = max(now, ops[i].LastOfferedAt)
-	}
-	return now
-}
-
-// requeue withdraws a session's offers: it waits for capacity again.
-func (t *tx) requeue(r *sessionRow, at int64, why string) error {
-	old := *r
-	r.OfferedAlone, r.OfferDeadline = "", 0
-	if err := t.dropOffers(r.ID); err != nil {
-		return err
-	}
-	if err := t.saveSession(&old, r); err != nil {
-		return err
-	}
-	if err := t.event(r, "", dialog.Ev("requeued", "reason", why), at); err != nil {
-		return err
-	}
-	t.emit(events.Event{Type: events.SessionRequeued, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-		SessionID: r.ID, Reason: why, UserIDs: nonEmpty(old.OfferedAlone)})
-	return nil
+// queue reads a line's operators for a decision of the state machine.
+func (t *tx) queue(lr lineRules, now int64) (session.Queue, error) {
+	ops, names, err := t.loadOperators(lr, now)
+	return session.Queue{Rules: lr.rules, Ops: ops, Names: names}, err
 }
 
 // capacityForUser tells the routing engine that the user's lines may have room.

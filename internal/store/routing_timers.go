@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/openlines/openlines/internal/session"
 )
 
 // Timers of distribution: offer deadlines and absence ends, claimed when
@@ -48,44 +50,17 @@ func (s *Store) runDueBatch(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if r.OfferDeadline == 0 || r.OfferDeadline > now || r.OperatorID != "" {
-				continue // handled by someone else meanwhile
-			}
-			n++
-			// The next offer starts when this one expired, so offers follow
-			// each other at exactly queue_time; after a long outage, from now.
-			at := r.OfferDeadline
-			if now-at >= int64(lr.settings.QueueTime)*1e6 {
-				at = now
-			}
-			ops, names, err := t.loadOperators(lr, now)
+			q, err := t.queue(lr, now)
 			if err != nil {
 				return err
 			}
-			from := r.OfferedAlone
-			moved, err := t.moveOffer(lr, &r, ops, names, from, at, at, "queue_time")
-			if err != nil {
-				return err
-			}
-			if moved {
+			next, fx, at, fired := session.OfferExpired(r, lr.settings, q, now)
+			if !fired {
 				continue
 			}
-			// Nobody else: offer it again to the same operator if still
-			// eligible, otherwise it waits.
-			stillOK := false
-			for j := range ops {
-				if ops[j].ID == from && lr.rules.Eligible(&ops[j]) {
-					stillOK = true
-					old := r // re-offer: same operator, new deadline
-					if err := t.offerTo(lr, &old, &r, &ops[j], names[j], true, at, lastOffer(ops, at)+1, "queue_time_again"); err != nil {
-						return err
-					}
-				}
-			}
-			if !stillOK {
-				if err := t.requeue(&r, at, "nobody_available"); err != nil {
-					return err
-				}
+			n++
+			if _, err := t.apply(&r, &next, fx, at); err != nil {
+				return err
 			}
 		}
 		m, err := t.runLifecycleTimers(now)

@@ -4,27 +4,17 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/routing"
+	"github.com/openlines/openlines/internal/session"
 )
 
-// sessionRow is a session as the store reads and changes it. Empty strings
-// and zero times stand for NULL.
-type sessionRow struct {
-	ID, WorkspaceID, DialogID, LineID, Status string
-	OperatorID, OfferedAlone                  string
-	Answered, Pinned, OffHours                bool
-	OpenedAt, QueuedAt                        int64
-	FirstResponseAt, ClosedAt, OfferDeadline  int64
-	Tried                                     string // strictly: ids tried this round, comma-separated
-	Direct, OffHoursSent, Rated               bool
-	RatingToken                               string
-	RatingRequestedAt                         int64
-}
+// sessionRow is a session as the store reads and changes it: the state of
+// the state machine.
+type sessionRow = session.State
 
 const sessionRowCols = `id, workspace_id, dialog_id, line_id, status, operator_id, offered_alone, answered, pinned, off_hours,
 	opened_at, queued_at, first_response_at, closed_at, offer_deadline, tried, direct, off_hours_sent, rated, rating_token, rating_requested_at`
@@ -65,7 +55,7 @@ func scanSessionRow(sc interface{ Scan(...any) error }) (sessionRow, error) {
 // nullableDests are scan destinations for the session's columns when the
 // row may be absent (a LEFT JOIN): NULLs leave zero values, and an absent
 // session an empty ID.
-func (r *sessionRow) nullableDests() []any {
+func nullableDests(r *sessionRow) []any {
 	return []any{nullable(&r.ID), nullable(&r.WorkspaceID), nullable(&r.DialogID), nullable(&r.LineID), nullable(&r.Status),
 		nullable(&r.OperatorID), nullable(&r.OfferedAlone), nullBool{&r.Answered}, nullBool{&r.Pinned}, nullBool{&r.OffHours},
 		nullableInt(&r.OpenedAt), nullableInt(&r.QueuedAt), nullableInt(&r.FirstResponseAt), nullableInt(&r.ClosedAt),
@@ -121,86 +111,41 @@ func nullInt(v int64) any {
 	return v
 }
 
-func (r *sessionRow) args() []any {
+func rowArgs(r *sessionRow) []any {
 	return []any{r.ID, r.WorkspaceID, r.DialogID, r.LineID, r.Status, nullStr(r.OperatorID), nullStr(r.OfferedAlone), r.Answered, r.Pinned, r.OffHours,
 		r.OpenedAt, r.QueuedAt, nullInt(r.FirstResponseAt), nullInt(r.ClosedAt), nullInt(r.OfferDeadline), r.Tried,
 		r.Direct, r.OffHoursSent, r.Rated, nullStr(r.RatingToken), nullInt(r.RatingRequestedAt)}
 }
 
-// load is what one session adds to its operator's counters.
-type load struct {
-	user, line                       string
-	open, answered, waiting, closing int
-}
-
-// load returns the session's contribution: an open session counts for the
-// operator who holds it, or who alone is offered it (SPEC §5.3).
-func (r *sessionRow) load() load {
-	if !dialog.IsOpen(r.Status) {
-		return load{}
-	}
-	u := r.OperatorID
-	if u == "" {
-		u = r.OfferedAlone
-	}
-	if u == "" {
-		return load{}
-	}
-	l := load{user: u, line: r.LineID, open: 1}
-	if r.Answered {
-		l.answered = 1
-	}
-	switch r.Status {
-	case dialog.StatusWaitingClient:
-		l.waiting = 1
-	case dialog.StatusClosing:
-		l.closing = 1
-	}
-	return l
-}
-
-// counted is what a load adds to the count a line's limit compares against.
-func (l load) counted(excludes string) int {
-	switch excludes {
-	case "answered":
-		return l.open - l.answered
-	case "waiting_client":
-		return l.open - l.waiting
-	case "closing":
-		return l.open - l.closing
-	}
-	return l.open
-}
-
-func (t *tx) applyLoad(l load, sign int) error {
-	if l.user == "" {
+func (t *tx) applyLoad(l session.Load, sign int) error {
+	if l.User == "" {
 		return nil
 	}
 	if sign < 0 {
 		// A plain UPDATE: an upsert would check its negative candidate row.
-		if _, err := t.exec(qSubOpenTotal, l.user, l.open); err != nil {
+		if _, err := t.exec(qSubOpenTotal, l.User, l.Open); err != nil {
 			return err
 		}
-		_, err := t.exec(qSubLineLoad, l.line, l.user, l.open, l.answered, l.waiting, l.closing)
+		_, err := t.exec(qSubLineLoad, l.Line, l.User, l.Open, l.Answered, l.Waiting, l.Closing)
 		return err
 	}
 	var total int
-	if err := t.row(qAddOpenTotal, []any{l.user, l.open}, &total); err != nil {
+	if err := t.row(qAddOpenTotal, []any{l.User, l.Open}, &total); err != nil {
 		return err
 	}
 	if total > routing.HardCap {
 		return apperr.New(apperr.Conflict, "the operator already has %d open sessions, the most anyone may have", routing.HardCap)
 	}
-	_, err := t.exec(qAddLineLoad, l.line, l.user, l.open, l.answered, l.waiting, l.closing)
+	_, err := t.exec(qAddLineLoad, l.Line, l.User, l.Open, l.Answered, l.Waiting, l.Closing)
 	return err
 }
 
 // insertSession stores a new session and counts it.
 func (t *tx) insertSession(r *sessionRow) error {
-	if _, err := t.exec(qInsertSession, r.args()...); err != nil {
+	if _, err := t.exec(qInsertSession, rowArgs(r)...); err != nil {
 		return err
 	}
-	return t.applyLoad(r.load(), +1)
+	return t.applyLoad(r.Load(), +1)
 }
 
 // saveSession writes a changed session, moves its load between counters and
@@ -209,19 +154,19 @@ func (t *tx) insertSession(r *sessionRow) error {
 // leaves an operator, the line may have room again: a Capacity event tells
 // the routing engine.
 func (t *tx) saveSession(old, r *sessionRow) error {
-	a := r.args()
+	a := rowArgs(r)
 	if _, err := t.exec(qSaveSession, a[0], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[11], a[12], a[13], a[14], a[15],
 		a[16], a[17], a[18], a[19], a[20]); err != nil {
 		return err
 	}
-	if ol, nl := old.load(), r.load(); ol != nl {
+	if ol, nl := old.Load(), r.Load(); ol != nl {
 		if err := t.applyLoad(ol, -1); err != nil {
 			return err
 		}
 		if err := t.applyLoad(nl, +1); err != nil {
 			return err
 		}
-		if ol.user != "" {
+		if ol.User != "" {
 			t.emit(events.Event{Type: events.Capacity, WorkspaceID: r.WorkspaceID, LineID: old.LineID})
 		}
 	}
@@ -279,26 +224,4 @@ func (t *tx) event(r *sessionRow, author string, ev dialog.Event, at int64) erro
 	}
 	_, err = t.exec(qInsertAt, newID(), r.DialogID, r.ID, nullStr(author), ev.Text(), at, dialog.System, dialog.KindEvent, string(meta))
 	return err
-}
-
-// autoReply sends the customer a text of the line (welcome, no-answer,
-// off-hours, close, rating request, thanks): an outgoing message without author.
-func (t *tx) autoReply(r *sessionRow, kind, text string, at int64) error {
-	id := newID()
-	if _, err := t.exec(qInsertAt, id, r.DialogID, r.ID, nil, text, at, dialog.Out, kind, nil); err != nil {
-		return err
-	}
-	t.emit(events.Event{Type: events.MessageCreated, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-		SessionID: r.ID, MessageID: id, At: fromMicros(at), Data: &dialog.Message{ID: id, DialogID: r.DialogID, SessionID: &r.ID,
-			Direction: dialog.Out, Kind: kind, Text: text, CreatedAt: fromMicros(at)}})
-	return nil
-}
-
-func triedHas(tried, id string) bool {
-	for _, s := range strings.Split(tried, ",") {
-		if s == id {
-			return true
-		}
-	}
-	return false
 }
