@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
@@ -415,7 +416,7 @@ func (t *tx) operatorGone(lr lineRules, r *sessionRow, at int64) (string, error)
 	switch {
 	case absent:
 		return "operator_absent", nil
-	case status != "online" || lastSeen <= at-OnlineWindow.Microseconds():
+	case status != "online" || lastSeen <= at-clock.Duration(OnlineWindow):
 		return "operator_unavailable", nil
 	}
 	return "", nil

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/events"
 )
 
@@ -35,7 +36,7 @@ var (
 
 func (s *Store) presenceOf(status string, lastSeen int64, userID string) Presence {
 	p := Presence{UserID: userID, Status: status, LastSeen: fromMicros(lastSeen)}
-	p.Online = status == "online" && lastSeen > micros(s.now())-OnlineWindow.Microseconds()
+	p.Online = status == "online" && lastSeen > micros(s.now())-clock.Duration(OnlineWindow)
 	return p
 }
 

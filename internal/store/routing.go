@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
@@ -137,7 +138,7 @@ func (t *tx) loadOperators(lr lineRules, now int64) ([]routing.Operator, []strin
 			&op.LastOfferedAt, &absent); err != nil {
 			return nil, nil, err
 		}
-		op.Available = status == "online" && lastSeen > now-OnlineWindow.Microseconds() && !absent
+		op.Available = status == "online" && lastSeen > now-clock.Duration(OnlineWindow) && !absent
 		op.Counted = l.Counted(lr.settings.LimitExcludes)
 		ops = append(ops, op)
 		names = append(names, name)

@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/events"
 )
 
@@ -33,16 +34,9 @@ const (
 	Postgres = "postgres"
 )
 
-// Clock tells the time; tests control it.
-type Clock interface{ Now() time.Time }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Options tune a Store. The zero value is ready to use.
 type Options struct {
-	Clock Clock
+	Clock clock.Clock // nil: the real clock
 	// MaxBatch bounds how many inbound messages one transaction commits.
 	MaxBatch int
 	// OnCommit receives the events of every committed transaction, in the
@@ -55,7 +49,7 @@ type Store struct {
 	engine   string
 	write    *sql.DB // SQLite: the one write connection; PostgreSQL: the pool
 	read     *sql.DB // SQLite: a read-only pool; PostgreSQL: the same pool
-	clock    Clock
+	clock    clock.Clock
 	onCommit func([]events.Event)
 
 	stmts    map[*query]*sql.Stmt // every registered query, prepared at open
@@ -107,7 +101,7 @@ func IsPostgresDSN(dsn string) bool {
 func open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	s := &Store{clock: opt.Clock, onCommit: opt.OnCommit, stmts: map[*query]*sql.Stmt{}}
 	if s.clock == nil {
-		s.clock = systemClock{}
+		s.clock = clock.Real{}
 	}
 	if IsPostgresDSN(dsn) {
 		s.engine = Postgres
@@ -249,11 +243,12 @@ func (s *Store) closeDBs() error {
 // newID returns a UUIDv7: time-ordered, so new rows land at the end of indexes.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// micros converts a time to the stored form.
-func micros(t time.Time) int64 { return t.UnixMicro() }
+// micros converts a time to the stored form (the store's short name for
+// clock.MicrosOf: the conversions live in package clock).
+func micros(t time.Time) int64 { return clock.MicrosOf(t) }
 
-// fromMicros converts a stored time back, in UTC.
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+// fromMicros converts a stored time back, in UTC (clock.TimeOf).
+func fromMicros(us int64) time.Time { return clock.TimeOf(us) }
 
 func fromNullMicros(n sql.NullInt64) *time.Time {
 	if !n.Valid {
