@@ -4,11 +4,27 @@
 // simulator and the benchmarks all run the very same rules.
 package routing
 
-import "github.com/openlines/openlines/internal/line"
+import (
+	"time"
+
+	"github.com/openlines/openlines/internal/clock"
+	"github.com/openlines/openlines/internal/line"
+)
 
 // HardCap is the most open sessions an operator may have across all lines
 // (held plus offered to them alone), in every mode.
 const HardCap = 1000
+
+// OnlineWindow is how recent a heartbeat must be for an operator to count
+// as online.
+const OnlineWindow = 60 * time.Second
+
+// Online reports whether an operator whose presence is status, last seen
+// at lastSeen, is online at now (microseconds): status online and a
+// heartbeat within OnlineWindow.
+func Online(status string, lastSeen, now clock.Micros) bool {
+	return status == "online" && lastSeen > now-clock.Duration(OnlineWindow)
+}
 
 // Rules are the distribution settings of a line.
 type Rules struct {

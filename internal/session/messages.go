@@ -40,6 +40,36 @@ func Unchanged(s *State, st line.Settings, at clock.Micros, operatorStays bool) 
 		(!offHours || s.OffHours && (s.OffHoursSent || st.WorkingHours.OffHoursRule != line.RuleText))
 }
 
+// Serving is what the store knows of a session's operator at a moment.
+type Serving struct {
+	Active  bool // an active user
+	InQueue bool // in the line's queue
+	Online  bool // online (routing.Online)
+	Absent  bool // within an absence
+}
+
+// OperatorGone tells why (a reason code) the operator of s can no longer
+// serve it on its line, or "" when they still can (SPEC §5): deactivated;
+// unless given to them directly, out of the line's queue; and when the
+// line checks availability, absent or not online.
+func OperatorGone(s *State, st line.Settings, f Serving) string {
+	switch {
+	case !f.Active:
+		return "operator_deactivated"
+	case s.Direct:
+		return "" // given to them directly: the queue and presence do not matter
+	case !f.InQueue:
+		return "operator_left_queue"
+	case !st.CheckAvailable:
+		return ""
+	case f.Absent:
+		return "operator_absent"
+	case !f.Online:
+		return "operator_unavailable"
+	}
+	return ""
+}
+
 // ChecksOperator reports whether a customer message to s needs to know if
 // its operator still serves the line (the gone argument of CustomerWrote).
 func ChecksOperator(s *State) bool { return s.OperatorID != "" && !s.Pinned }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
@@ -393,33 +392,17 @@ func customerMessageCreated(in dialog.Inbound, res dialog.InboundResult, lineID 
 			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}}
 }
 
-// operatorGone tells why (a reason code) an operator can no longer serve a
-// session of the line, or "" when they still can (SPEC §5).
+// operatorGone tells why (a reason code) the operator of r can no longer
+// serve it on its line, or "" when they still can (session.OperatorGone).
 func (t *tx) operatorGone(lr lineRules, r *sessionRow, at int64) (string, error) {
-	var active, inQueue, absent bool
+	var f session.Serving
 	var status string
 	var lastSeen int64
-	if err := t.row(qOperatorServes, []any{r.OperatorID, lr.id, at}, &active, &inQueue, &status, &lastSeen, &absent); err != nil {
+	if err := t.row(qOperatorServes, []any{r.OperatorID, lr.id, at}, &f.Active, &f.InQueue, &status, &lastSeen, &f.Absent); err != nil {
 		return "", err
 	}
-	switch {
-	case !active:
-		return "operator_deactivated", nil
-	case r.Direct:
-		return "", nil // given to them directly: the queue and presence do not matter
-	case !inQueue:
-		return "operator_left_queue", nil
-	}
-	if !lr.settings.CheckAvailable {
-		return "", nil
-	}
-	switch {
-	case absent:
-		return "operator_absent", nil
-	case status != "online" || lastSeen <= at-clock.Duration(OnlineWindow):
-		return "operator_unavailable", nil
-	}
-	return "", nil
+	f.Online = routing.Online(status, lastSeen, at)
+	return session.OperatorGone(r, lr.settings, f), nil
 }
 
 // readSession reads a session and its line's rules, without locks.

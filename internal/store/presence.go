@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/openlines/openlines/internal/apperr"
-	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/routing"
 )
 
 // Operator statuses (SPEC §5).
@@ -36,7 +36,7 @@ var (
 
 func (s *Store) presenceOf(status string, lastSeen int64, userID string) Presence {
 	p := Presence{UserID: userID, Status: status, LastSeen: fromMicros(lastSeen)}
-	p.Online = status == "online" && lastSeen > micros(s.now())-clock.Duration(OnlineWindow)
+	p.Online = routing.Online(status, lastSeen, micros(s.now()))
 	return p
 }
 

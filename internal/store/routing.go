@@ -7,10 +7,8 @@ import (
 	"errors"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/openlines/openlines/internal/apperr"
-	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
@@ -23,8 +21,9 @@ import (
 // load counters, applies the pure rules of package routing and writes the
 // offers, the counters and the timeline in the same transaction.
 
-// OnlineWindow is how recent a heartbeat must be for an operator to count as online.
-const OnlineWindow = 60 * time.Second
+// OnlineWindow is how recent a heartbeat must be for an operator to count
+// as online (routing.OnlineWindow).
+const OnlineWindow = routing.OnlineWindow
 
 var (
 	qLockLineRules = q(`SELECT workspace_id, active, settings, updated_at FROM lines WHERE id = $1{{FOR_UPDATE}}`)
@@ -138,7 +137,7 @@ func (t *tx) loadOperators(lr lineRules, now int64) ([]routing.Operator, []strin
 			&op.LastOfferedAt, &absent); err != nil {
 			return nil, nil, err
 		}
-		op.Available = status == "online" && lastSeen > now-clock.Duration(OnlineWindow) && !absent
+		op.Available = routing.Online(status, lastSeen, now) && !absent
 		op.Counted = l.Counted(lr.settings.LimitExcludes)
 		ops = append(ops, op)
 		names = append(names, name)
