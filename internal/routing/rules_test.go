@@ -166,6 +166,18 @@ func TestRules(t *testing.T) {
 			e.flush()
 			want(t, "c", e.offeredTo(c), []int{})
 		}},
+		{"an offer whose operator was deactivated meanwhile is not renewed when it expires", func(t *testing.T, engine string) {
+			e := newEnv(t, engine, 1, func(s *line.Settings) { s.QueueTime = 30 })
+			a := e.customer()
+			e.flush()
+			want(t, "offered", e.offeredTo(a), []int{0})
+			if _, err := e.s.UpdateUser(ctx, e.ws.ID, e.ops[0], func(u *userT) error { u.Active = false; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			e.advance(30 * time.Second)
+			want(t, "after the deadline", e.offeredTo(a), []int{})
+			want(t, "requeued", e.session(a).Status, "queued")
+		}},
 		{"strictly wraps around to the top when everyone was tried", func(t *testing.T, engine string) {
 			e := newEnv(t, engine, 3, func(s *line.Settings) { s.Mode, s.QueueTime = line.ModeStrictly, 30 })
 			a := e.customer()

@@ -52,16 +52,16 @@ func offerTo(old State, st line.Settings, q Queue, pick int, wrapped bool, at, s
 // moveOffer offers s to the next eligible operator other than from. With
 // nobody else eligible it returns false.
 func moveOffer(s State, st line.Settings, q Queue, from string, at, now int64, why string, fx []Effect) (State, []Effect, bool) {
-	saved := -1
+	saved, was := -1, false
 	for j := range q.Ops {
 		if q.Ops[j].ID == from {
-			saved = j
+			saved, was = j, q.Ops[j].Active
 			q.Ops[j].Active = false // not eligible for this decision
 		}
 	}
 	pick, wrapped := q.Rules.Choose(q.Ops, func(j int) bool { return s.TriedHas(q.Ops[j].ID) })
 	if saved >= 0 {
-		q.Ops[saved].Active = true
+		q.Ops[saved].Active = was // as it was: a deactivated operator stays so
 	}
 	if pick < 0 {
 		return s, nil, false
