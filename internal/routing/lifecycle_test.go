@@ -212,6 +212,17 @@ func TestLifecycle(t *testing.T) {
 			want(t, "auto-closed", e.status(a), "closed")
 			want(t, "auto-close text", e.count(a, "auto:"+line.Defaults().AutoCloseText), 1)
 		}},
+		{"auto-close switched off while a session waits: its pending timer closes nothing", func(t *testing.T, engine string) {
+			e := newEnv(t, engine, 1, lifecycle(func(s *line.Settings) { s.AutoCloseTime = 3600 }))
+			a := e.customer()
+			e.flush()
+			e.take(a, 0)
+			e.reply(a, 0, "anything else?")
+			e.setLine(func(s *line.Settings) { s.AutoCloseEnabled = false })
+			e.advance(2 * time.Hour)
+			want(t, "still waiting", e.status(a), "waiting_client")
+			want(t, "no auto-close text", e.count(a, "auto:"+line.Defaults().AutoCloseText), 0)
+		}},
 		{"spam closes at once without texts; the next message opens a new session", func(t *testing.T, engine string) {
 			e := newEnv(t, engine, 1, lifecycle(nil))
 			a := e.customer()

@@ -75,13 +75,19 @@ func Finish(s State, st line.Settings, at clock.Micros, a Actor, ratingToken str
 	return next, append(fx, Announce{Kind: Changed, Reason: "finished", Users: nonEmpty(next.OperatorID)}), nil
 }
 
-// Spam closes a session at once as spam, with no texts (SPEC §4).
-func Spam(s State, at clock.Micros, a Actor) (State, []Effect, error) {
+// Spam closes a session at once as spam, with no texts (SPEC §4): by its
+// holder, or before it is taken by an operator it is offered to (offered),
+// or with the intercept right.
+func Spam(s State, at clock.Micros, a Actor, offered []string) (State, []Effect, error) {
 	if err := open(&s); err != nil {
 		return s, nil, err
 	}
-	if s.OperatorID != "" && s.OperatorID != a.UserID && !a.Privileged {
+	switch {
+	case a.Privileged || s.OperatorID == a.UserID:
+	case s.OperatorID != "":
 		return s, nil, apperr.New(apperr.Forbidden, "only the operator holding the session may mark it as spam")
+	case !contains(offered, a.UserID):
+		return s, nil, apperr.New(apperr.Forbidden, "only an operator the session is offered to may mark it as spam before it is taken")
 	}
 	next := s
 	fx := end(&next, dialog.StatusSpam, at, []Effect{Event{Author: a.UserID, Event: dialog.Ev("spam")}})
@@ -141,7 +147,8 @@ func TimerFired(s State, st line.Settings, at clock.Micros, t Timer) (State, []E
 			fx = append(fx, Send{Kind: dialog.KindAuto, Text: st.NoAnswerText})
 		}
 	case AutoClose:
-		if s.Status == dialog.StatusWaitingClient {
+		// Switched off meanwhile: a pending timer closes nothing.
+		if s.Status == dialog.StatusWaitingClient && st.AutoCloseEnabled {
 			if strings.TrimSpace(st.AutoCloseText) != "" {
 				fx = append(fx, Send{Kind: dialog.KindAuto, Text: st.AutoCloseText})
 			}

@@ -177,7 +177,11 @@ func (s *Store) Finish(ctx context.Context, a Action) error {
 // Spam closes a session at once as spam, with no texts (SPEC §4).
 func (s *Store) Spam(ctx context.Context, a Action) error {
 	return s.act(ctx, a, "spam", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
-		return session.Spam(r, now, a.actor())
+		offered, err := t.offeredIfUnheld(&r)
+		if err != nil {
+			return r, nil, err
+		}
+		return session.Spam(r, now, a.actor(), offered)
 	})
 }
 
@@ -197,6 +201,15 @@ func (s *Store) Intercept(ctx context.Context, a Action) error {
 		}
 		return session.Intercept(r, now, p)
 	})
+}
+
+// offeredIfUnheld reads who is offered a session nobody holds (nil when
+// someone holds it: then offers do not matter).
+func (t *tx) offeredIfUnheld(r *sessionRow) ([]string, error) {
+	if r.OperatorID != "" {
+		return nil, nil
+	}
+	return queryStrings(t, qSessionOffered, r.ID)
 }
 
 // person reads a user of the workspace for the state machine.
@@ -233,12 +246,9 @@ func (s *Store) Transfer(ctx context.Context, a Action, toUser, toLine string) e
 		return apperr.FieldError("user_id", "give exactly one of user_id and line_id")
 	}
 	return s.act(ctx, a, "transfer", func(t *tx, r sessionRow, lr lineRules, now int64) (sessionRow, []session.Effect, error) {
-		var offered []string
-		if r.OperatorID == "" {
-			var err error
-			if offered, err = queryStrings(t, qSessionOffered, r.ID); err != nil {
-				return r, nil, err
-			}
+		offered, err := t.offeredIfUnheld(&r)
+		if err != nil {
+			return r, nil, err
 		}
 		if toUser != "" {
 			p, err := t.person(a.WorkspaceID, toUser)
