@@ -205,8 +205,11 @@ type ListFilter struct {
 	OperatorID string
 	OfferedTo  string    // the open session is offered to this user
 	From, To   time.Time // last activity within [From, To); zero means open-ended
-	Limit      int
-	Cursor     string // opaque, from the previous page's NextCursor
+	// Search is a term (ParseSearch) the customer's name or external id
+	// contains, ignoring case (Fold).
+	Search string
+	Limit  int
+	Cursor string // opaque, from the previous page's NextCursor
 	// Scope narrows the list to the caller's rights; nil lists everything
 	// (the server's own callers).
 	Scope *access.DialogScope

@@ -26,7 +26,8 @@ import (
 // authentication, query, JSON), unfiltered and with each indexed filter
 // (target ≤ 50 ms), and for callers whose scope narrows it in SQL (target
 // ≤ 15 ms): a manager holding 2,000 dialogs (own scope), one holding 100,
-// and the head of their team of five (team scope, 2,400 dialogs):
+// and the head of their team of five (team scope, 2,400 dialogs); and the
+// search (q) by customer name or external id (target ≤ 50 ms):
 //
 //	go test -run '^$' -bench DialogList100k -benchtime 200x ./internal/httpapi/
 func BenchmarkDialogList100k(b *testing.B) {
@@ -52,8 +53,12 @@ func BenchmarkDialogList100k(b *testing.B) {
 					defer wg.Done()
 					for i := w; i < total; i += 64 {
 						c := chans[i%4]
+						name := "Customer"
+						if i%1000 == 500 { // 100 customers the search below finds by a Cyrillic name
+							name = "Пётр Иванов"
+						}
 						if _, err := st.Ingest(ctx, dialog.Inbound{WorkspaceID: ws.ID, ChannelID: c.ID, LineID: c.LineID,
-							Customer: dialog.Customer{ExternalID: fmt.Sprint("c", i), Name: "Customer"}, ExternalID: fmt.Sprint("m", i), Text: "Hello"}); err != nil {
+							Customer: dialog.Customer{ExternalID: fmt.Sprint("c", i), Name: name}, ExternalID: fmt.Sprint("m", i), Text: "Hello"}); err != nil {
 							b.Error(err)
 							return
 						}
@@ -114,12 +119,18 @@ func BenchmarkDialogList100k(b *testing.B) {
 			type probe struct{ who, q string }
 			var probes []probe
 			for _, q := range []string{"", "status=queued", "line_id=" + chans[1].LineID, "channel_id=" + chans[2].ID, "operator_id=" + admin.ID,
-				"status=waiting_client&line_id=" + chans[0].LineID, "from=2020-01-01T00:00:00Z&to=2099-01-01T00:00:00Z"} {
+				"status=waiting_client&line_id=" + chans[0].LineID, "from=2020-01-01T00:00:00Z&to=2099-01-01T00:00:00Z",
+				// The search (q): a term every customer matches, one that 100
+				// match (Cyrillic, another case), an external id that one
+				// matches, one nobody matches (the whole workspace's keys read),
+				// and a rare term with a filter.
+				"q=customer", "q=%D0%98%D0%92%D0%90%D0%9D%D0%9E%D0%92", "q=c99999", "q=nobody", "q=%D0%B8%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2&status=queued"} {
 				probes = append(probes, probe{"admin", q})
 			}
 			for _, who := range []string{"manager2000", "manager100", "teamhead"} {
 				probes = append(probes, probe{who, ""}, probe{who, "status=open"}, probe{who, "line_id=" + chans[1].LineID})
 			}
+			probes = append(probes, probe{"manager2000", "q=customer"}, probe{"manager2000", "q=nobody"}, probe{"teamhead", "q=nobody"})
 			for _, pr := range probes {
 				q := pr.q
 				name := q

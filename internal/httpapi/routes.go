@@ -43,12 +43,13 @@ func (s *Server) registerAPI() {
 	s.handle("DELETE /api/v1/lines/{id}", needs(access.LinesEdit), s.deleteLine)
 	s.handle("GET /api/v1/lines/{id}/channels", needs(access.LinesView), s.listChannels)
 	s.handle("POST /api/v1/lines/{id}/channels", needs(access.ChannelsConnect), s.createChannel)
-	s.handle("GET /api/v1/channels/{id}", needs(access.LinesView), s.getChannel)
+	s.handle("GET /api/v1/channels/{id}", member, s.getChannel)
 	s.handle("POST /api/v1/channels/{id}/messages", needs(access.ChannelsConnect), s.inbound)
 
 	s.handle("GET /api/v1/dialogs", member, s.listDialogs)
 	s.handle("GET /api/v1/dialogs/{id}", member, s.getDialog)
 	s.handle("GET /api/v1/dialogs/{id}/messages", member, s.listMessages)
+	s.handle("GET /api/v1/dialogs/{id}/sessions", member, s.dialogHistory)
 	s.handle("POST /api/v1/dialogs/{id}/messages", member, s.reply)
 	s.handle("POST /api/v1/dialogs/{id}/read", member, s.markRead)
 	s.registerRouting()
@@ -435,10 +436,21 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p princip
 	return nil
 }
 
+// getChannel answers the whole channel with lines.view. Anyone else of the
+// workspace gets its id and kind only: the inbox draws each dialog's
+// channel icon from it (dialogs carry channel_id), and operators seldom
+// have lines.view. A kind tells nothing the dialog does not already show.
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p principal) error {
 	c, err := s.store.GetChannel(r.Context(), p.ws(), r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if !p.Rights.Can(access.LinesView) {
+		writeJSON(w, http.StatusOK, struct {
+			ID   string `json:"id"`
+			Type string `json:"type"`
+		}{c.ID, c.Type})
+		return nil
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
@@ -504,6 +516,9 @@ func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal
 		return err
 	}
 	if f.Limit, err = intParam(q.Get("limit"), "limit", 50, 1, 200); err != nil {
+		return err
+	}
+	if f.Search, err = dialog.ParseSearch("q", q.Get("q")); err != nil {
 		return err
 	}
 	scope := p.Rights.ListScope()

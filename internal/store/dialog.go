@@ -92,7 +92,13 @@ func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilte
 	var where strings.Builder
 	args := []any{wsID}
 	where.WriteString(` WHERE d.workspace_id = $1`)
+	if f.Search != "" {
+		if p, done, err := s.listSearch(ctx, wsID, f); done || err != nil {
+			return p, err
+		}
+	}
 	filterDialogs(&where, &args, f, false)
+	filterSearch(&where, &args, f.Search)
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {

@@ -42,9 +42,18 @@ func (s *Store) listScoped(ctx context.Context, wsID string, f dialog.ListFilter
 	if holders != "" {
 		branches = append(branches, `SELECT d.id, d.last_message_at FROM dialogs d WHERE d.workspace_id = $1 AND d.operator_id IN (`+holders+`)`+open)
 	}
+	return s.pageAmong(ctx, strings.Join(branches, " UNION "), args, f, f.Search)
+}
+
+// pageAmong is one page of the list among the dialogs scope (SQL giving id
+// and last_message_at) finds, each checked against the filters and, when
+// search is not "", the search term: the page is chosen among them and
+// only its rows are joined. $1 in args is the workspace.
+func (s *Store) pageAmong(ctx context.Context, scope string, args []any, f dialog.ListFilter, search string) (dialog.Page, error) {
 	var where strings.Builder
 	where.WriteString(" WHERE 1 = 1")
 	filterDialogs(&where, &args, f, true)
+	filterSearch(&where, &args, search)
 	from := "scope sc"
 	if where.Len() > len(" WHERE 1 = 1") {
 		from = "scope sc CROSS JOIN dialogs d"
@@ -60,7 +69,7 @@ func (s *Store) listScoped(ctx context.Context, wsID string, f dialog.ListFilter
 	}
 	limit := pageLimit(f)
 	args = append(args, limit+1)
-	query := `WITH scope(id, at) AS MATERIALIZED (` + strings.Join(branches, " UNION ") + `),
+	query := `WITH scope(id, at) AS MATERIALIZED (` + scope + `),
 		page(id, at) AS MATERIALIZED (SELECT sc.id, sc.at FROM ` + from + where.String() + fmt.Sprintf(` ORDER BY sc.at DESC, sc.id DESC LIMIT $%d) `, len(args)) +
 		strings.Replace(dialogSelect, "FROM dialogs d JOIN", "FROM page pg CROSS JOIN dialogs d JOIN", 1) + ` WHERE d.id = pg.id ORDER BY pg.at DESC, pg.id DESC`
 	rows, err := s.read.QueryContext(ctx, query, args...)

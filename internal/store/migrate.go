@@ -20,7 +20,11 @@ type migration struct {
 	sql     string
 }
 
-func migrations() ([]migration, error) {
+// migrations lists the migrations of engine in order. A migration is one
+// file of SQL both engines share, or a pair NNNN_name.sqlite.sql and
+// NNNN_name.postgres.sql of the same number where the engines differ (a
+// trigger, a generated column): each engine applies its own.
+func migrations(engine string) ([]migration, error) {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err
@@ -28,6 +32,11 @@ func migrations() ([]migration, error) {
 	var ms []migration
 	for _, n := range names {
 		base := strings.TrimPrefix(n, "migrations/")
+		if e := strings.TrimSuffix(base, ".sql"); strings.HasSuffix(e, "."+SQLite) || strings.HasSuffix(e, "."+Postgres) {
+			if !strings.HasSuffix(e, "."+engine) {
+				continue
+			}
+		}
 		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with a number", base)
@@ -52,7 +61,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 // Migrate applies every pending migration, each in its own transaction. On
 // PostgreSQL an advisory lock keeps nodes starting together from racing.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations(s.engine)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,17 @@
 // The REST API client: JSON in and out, the session cookie sent by the
-// browser (same origin), errors turned into ApiError {status, code, message, field}.
+// browser (same origin), errors turned into ApiError {status, code, message,
+// field, reason, params}: reason and params say what is wrong with field in a
+// form fieldMessage (fielderrors.js) words in the screen's language and units.
 import { t } from './i18n.js';
 
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, reason, params) {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field || '';
+    this.reason = reason || '';
+    this.params = params || {};
   }
 }
 
@@ -36,7 +40,7 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const e = (data && data.error) || {};
-    const err = new ApiError(res.status, e.code || 'http_' + res.status, e.message || t('error.http', { status: res.status }), e.field);
+    const err = new ApiError(res.status, e.code || 'http_' + res.status, e.message || t('error.http', { status: res.status }), e.field, e.reason, e.params);
     if (res.status === 401 && unauthorized && !path.endsWith('/auth/login')) unauthorized(err);
     throw err;
   }

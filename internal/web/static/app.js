@@ -12,6 +12,8 @@ import * as roles from './roles.js';
 import * as teams from './teams.js';
 import * as audit from './audit.js';
 import { setPermissions, can, scope, mayOpen, NAV } from './rights.js';
+import * as notify from './notify.js';
+import { install as installShortcuts } from './shortcuts.js';
 
 const HEARTBEAT_MS = 30000;
 
@@ -161,6 +163,7 @@ async function signedIn() {
   applyMe(await api('GET', '/api/v1/me'));
   setLocale(resolveLocale(ctx.me.locale));
   document.documentElement.lang = getLocale();
+  notify.start(ctx);
   startRealtime();
 }
 
@@ -228,6 +231,7 @@ async function signOut() {
 
 function signedOut() {
   stopRealtime();
+  notify.stop();
   unmountPage();
   ctx.me = null;
   ctx.presence = null;
@@ -289,6 +293,7 @@ function renderShell(active) {
     h('div', { class: 'topbar-right' },
       h('span', { class: 'conn', id: 'conn-state', testid: 'conn-state' }),
       h('div', { class: 'status-wrap' }, h('span', { class: 'status-dot', id: 'status-dot' }), status),
+      notify.toggle(),
       langSwitch(switchLocale),
       h('span', { class: 'me', testid: 'me-name', title: ctx.me.email }, ctx.me.name),
       h('button', { class: 'btn btn-ghost btn-sm', type: 'button', testid: 'sign-out', onclick: signOut }, t('header.signOut'))));
@@ -343,6 +348,7 @@ export function toast(message, kind) {
 
 async function boot() {
   window.addEventListener('hashchange', route);
+  installShortcuts();
   try {
     await signedIn();
   } catch (e) {

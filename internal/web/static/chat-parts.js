@@ -5,10 +5,13 @@ import { api, q } from './api.js';
 import { h, s, add, replace, debounce, avatar, modal } from './dom.js';
 import { t, fmtTime, fmtDateTime } from './i18n.js';
 
+// The channel icon of a dialog (the list item and the chat head).
+export { channelIcon } from './channel-icon.js';
+
 // messageEl draws one message of the history; names gives the customer's
 // name and userName(id) for operators.
 export function messageEl(m, names) {
-  const ds = { direction: m.direction, kind: m.kind, id: m.id };
+  const ds = { direction: m.direction, kind: m.kind, id: m.id, session: m.session_id };
   const time = h('time', { class: 'msg-time', datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at));
   const text = h('div', { class: 'msg-text', testid: 'message-text' }, m.text);
   if (m.kind === 'event') {

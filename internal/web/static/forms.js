@@ -4,6 +4,7 @@
 // {field, message} is shown right next to the field it names.
 import { h, add } from './dom.js';
 import { t } from './i18n.js';
+import { fieldMessage } from './fielderrors.js';
 
 let seq = 0;
 const uid = (p) => p + '-' + (++seq);
@@ -101,8 +102,9 @@ export function clearErrors(root) {
   root.querySelectorAll('.invalid').forEach((el) => el.classList.remove('invalid'));
 }
 
-// showError puts err.message into the slot of err.field (or of its nearest
-// parent path, else the form's own slot, data-error-for="").
+// showError puts the message for err (fieldMessage: in the form's language
+// and units) into the slot of err.field (or of its nearest parent path,
+// else the form's own slot, data-error-for="").
 export function showError(root, err) {
   clearErrors(root);
   let f = err.field || '';
@@ -114,7 +116,7 @@ export function showError(root, err) {
   }
   if (!slot) slot = root.querySelector('[data-error-for=""]');
   if (!slot) return false;
-  slot.textContent = err.message;
+  slot.textContent = fieldMessage(err, root);
   slot.hidden = false;
   const wrap = slot.closest('.field, .day-row, .form-section');
   if (wrap) wrap.classList.add('invalid');

@@ -5,7 +5,9 @@ import { api, q } from './api.js';
 import { h, add, replace, debounce, avatar } from './dom.js';
 import { t, fmtDay, fmtShort, dayKey } from './i18n.js';
 import { PAGE, tabQuery, fetchDialogs, onMyLines, readMarks } from './inbox-lists.js';
-import { openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons } from './chat-parts.js';
+import { openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons, channelIcon } from './chat-parts.js';
+import { inboxFilters } from './inbox-filters.js';
+import { customerPanel, customerName, statusChip, jumpTo } from './customer-panel.js';
 
 const TABS = ['offered', 'mine', 'queue', 'all'];
 const TYPING_SHOW_MS = 3000;
@@ -42,10 +44,10 @@ export function mount(root, ctx, params) {
   const tabsEl = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('inbox.lists') });
   const listEl = h('ul', { class: 'dialog-list', testid: 'dialog-list', 'aria-live': 'polite' });
   const chatEl = h('section', { class: 'chat', testid: 'chat' });
-  const layout = h('div', { class: 'inbox' },
-    h('aside', { class: 'dialog-pane' }, tabsEl, listEl),
-    chatEl);
-  replace(root, layout);
+  const layout = h('div', { class: 'inbox' });
+  const filters = inboxFilters({ lines: () => data.lines, tab: () => S.tab, can: ctx.can, onChange: () => loadLists() });
+  const panel = customerPanel({ layout, userName: (id) => userName(id), onJump: (sid) => jumpTo(msgsEl, sid) });
+  replace(root, add(layout, [h('aside', { class: 'dialog-pane' }, filters.el, tabsEl, listEl), chatEl, panel.el]));
 
   // Elements of the open chat.
   let headEl = null;
@@ -59,12 +61,7 @@ export function mount(root, ctx, params) {
 
   const lineName = (id) => (data.lines.get(id) || {}).name || '';
   const userName = (id) => (data.users.get(id) || {}).name || t('inbox.someone');
-  const customerName = (d) => (d.customer && d.customer.name) || t('inbox.customerN', { id: (d.customer && d.customer.external_id) || '' });
   const offeredToMe = (d) => isOfferedTo(d, me);
-
-  function statusChip(status) {
-    return h('span', { class: ['chip', 'chip-' + status], testid: 'status-chip', dataset: { status } }, t('status.' + status));
-  }
 
   // --- data loading ---
 
@@ -78,7 +75,7 @@ export function mount(root, ctx, params) {
   const want = { offered: PAGE, mine: PAGE, queue: PAGE, all: PAGE };
   const cursors = { offered: '', mine: '', queue: '', all: '' };
   let moreBusy = false;
-  const fetchTab = (tab, cursor, n) => fetchDialogs(tabQuery(tab, me), cursor, n);
+  const fetchTab = (tab, cursor, n) => fetchDialogs({ ...tabQuery(tab, me), ...(tab === S.tab ? filters.query() : {}) }, cursor, n);
   // Unread counts are the server's (d.unread, after my read marker); a
   // customer message counts one more here until the next fetch of the lists.
   const reads = readMarks(() => listSeq);
@@ -164,6 +161,7 @@ export function mount(root, ctx, params) {
       const first = !data.dialog;
       data.dialog = d;
       renderHead();
+      panel.show(d);
       if (composer) composer.sync();
       // Customer bubbles carry the customer's name, known now.
       if (first && !data.loadingMessages && data.messages.length) renderMessages();
@@ -225,7 +223,7 @@ export function mount(root, ctx, params) {
     replace(tabsEl, TABS.map((tab) => h('button', {
       type: 'button', role: 'tab', class: ['tab', S.tab === tab && 'active', tab === 'offered' && counts.offered > 0 && 'tab-alert'],
       'aria-selected': String(S.tab === tab), testid: 'tab-' + tab,
-      onclick: () => { S.tab = tab; renderTabs(); renderList(); },
+      onclick: () => { S.tab = tab; if (filters.active()) { data.loaded = false; loadLists(); } filters.render(); renderTabs(); renderList(); },
     }, h('span', { class: 'tab-label' }, t('inbox.tab.' + tab)),
     tab in counts && data.loaded ? h('span', { class: 'tab-count', testid: 'tab-count-' + tab }, counts[tab] + (cursors[tab] ? '+' : '')) : null)));
     const n = counts.offered;
@@ -241,7 +239,7 @@ export function mount(root, ctx, params) {
       return;
     }
     if (list.length === 0) {
-      replace(listEl, h('li', { class: 'list-empty', testid: 'list-empty' }, t('inbox.empty.' + S.tab)), cursors[S.tab] ? moreEl : null);
+      replace(listEl, h('li', { class: 'list-empty', testid: 'list-empty' }, filters.active() ? t('filters.none') : t('inbox.empty.' + S.tab)), cursors[S.tab] ? moreEl : null);
       return;
     }
     // Unchanged items keep their element, so a refresh that changes
@@ -285,7 +283,7 @@ export function mount(root, ctx, params) {
       h('div', { class: 'di-preview', testid: 'dialog-preview' }, S.preview[d.id] || (d.last_message && d.last_message.text) || ''),
       h('div', { class: 'di-meta' },
         offered ? h('span', { class: 'chip chip-offer', testid: 'offer-chip' }, t('inbox.offeredToYou')) : statusChip(d.status),
-        h('span', { class: 'di-line' }, lineName(d.line_id)),
+        channelIcon(d.channel_id), h('span', { class: 'di-line' }, lineName(d.line_id)),
         op ? h('span', { class: 'di-op' }, '· ' + op) : null,
         unread > 0 ? h('span', { class: 'badge', testid: 'unread', title: t('inbox.unread') }, String(unread)) : null)));
   }
@@ -303,6 +301,7 @@ export function mount(root, ctx, params) {
     data.messages = [];
     data.msgIds = new Set();
     layout.classList.toggle('has-chat', !!id);
+    panel.show(null);
     if (!id) { renderEmpty(); renderList(); return; }
     markRead(id);
     renderList();
@@ -351,7 +350,7 @@ export function mount(root, ctx, params) {
     }
     const se = d.session;
     const name = customerName(d);
-    const meta = [h('span', {}, lineName(d.line_id))];
+    const meta = [channelIcon(d.channel_id), h('span', {}, lineName(d.line_id))];
     if (se) meta.push(statusChip(se.status));
     if (d.operator_id) meta.push(h('span', { class: 'muted', testid: 'chat-operator' }, t('chat.operator', { name: d.operator_id === me.id ? t('chat.you') : userName(d.operator_id) })));
     if (se && se.pinned) meta.push(h('span', { class: 'chip chip-pin', testid: 'pinned' }, t('chat.pinned')));
@@ -362,7 +361,7 @@ export function mount(root, ctx, params) {
       h('div', { class: 'chat-title' },
         h('h2', { testid: 'chat-title' }, name),
         h('div', { class: 'chat-meta' }, meta)),
-      h('div', { class: 'chat-actions', testid: 'chat-actions' }, sessionButtons(d, { me, can: ctx.can, busy, act, transfer, vote })));
+      h('div', { class: 'chat-actions', testid: 'chat-actions' }, sessionButtons(d, { me, can: ctx.can, busy, act, transfer, vote }), panel.toggle()));
   }
 
   async function act(name, body) {
@@ -577,7 +576,7 @@ export function mount(root, ctx, params) {
     try { await loadMeta(); } catch (e) { if (e.status !== 401) ctx.toast(e.message, 'error'); }
     if (!alive) return;
     // Names of lines and operators are known now.
-    if (data.dialog) renderHead();
+    if (data.dialog) { renderHead(); panel.render(); }
     if (msgsEl && !data.loadingMessages && data.messages.length) renderMessages();
     await loadLists();
   })();
@@ -590,6 +589,7 @@ export function mount(root, ctx, params) {
       offEvent();
       offResync();
       scheduleLists.cancel();
+      filters.destroy(); panel.destroy();
       scheduleHead.cancel();
       markSoon.cancel();
       clearTimeout(catchup);

@@ -7,6 +7,7 @@ import { api } from './api.js';
 import { h, replace } from './dom.js';
 import { t, fmtNumber } from './i18n.js';
 import { SCOPES } from './rights.js';
+import { fieldMessage } from './fielderrors.js';
 
 const NEW = 'new';
 
@@ -143,7 +144,7 @@ export function mount(root, ctx) {
       if (!alive) return;
       roles = rs.roles;
     } catch (e) {
-      if (alive) showError(e.message);
+      if (alive) showError(fieldMessage(e));
     } finally {
       busy = false;
       if (alive) render();
