@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -44,7 +45,7 @@ func (s *Store) presenceOf(status string, lastSeen int64, userID string) Presenc
 // for a heartbeat) and a sign of life now. An operator who becomes available
 // gives their lines room: a Capacity event per line.
 func (s *Store) SetPresence(ctx context.Context, wsID, userID, status string) (Presence, error) {
-	if status != "" && !contains(Statuses, status) {
+	if status != "" && !slices.Contains(Statuses, status) {
 		return Presence{}, apperr.FieldError("status", "%q is not one of %s", status, strings.Join(Statuses, ", "))
 	}
 	var out Presence
@@ -114,7 +115,7 @@ type Absence struct {
 // CreateAbsence stores an absence of a user of the workspace. Its end is a
 // timer: when it passes, the user's lines get room again.
 func (s *Store) CreateAbsence(ctx context.Context, wsID string, a Absence) (Absence, error) {
-	if !contains(AbsenceKinds, a.Kind) {
+	if !slices.Contains(AbsenceKinds, a.Kind) {
 		return a, apperr.FieldError("kind", "%q is not one of %s", a.Kind, strings.Join(AbsenceKinds, ", "))
 	}
 	if !a.EndsAt.After(a.StartsAt) {

@@ -342,29 +342,3 @@ func (s *Store) WaitingLines(ctx context.Context) ([]string, error) {
 		return v, sc.Scan(&v)
 	})
 }
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
-func without(list []string, v string) []string {
-	out := make([]string, 0, len(list))
-	for _, s := range list {
-		if s != v {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return []string{s}
-}
