@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/clock"
+	"github.com/openlines/openlines/internal/delivery"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
 	"github.com/openlines/openlines/internal/realtime"
@@ -137,6 +138,10 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
+	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger})
+	unsubOutbox := bus.Subscribe(outbox.OnEvents)
+	outboxDone := make(chan struct{})
+	go func() { outbox.Run(engineCtx); close(outboxDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
 		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler()})
 	unsubAPI := bus.Subscribe(api.OnEvents)
@@ -144,6 +149,8 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 		hub.Close()
 		stopEngine()
 		<-engineDone // before the store closes
+		<-outboxDone
+		unsubOutbox()
 		unsubAPI()
 		unsubHub()
 		unsubEngine()

@@ -133,6 +133,15 @@ type Message struct {
 	// Event, on a timeline event, is its code and parameters (Text is its
 	// English rendering).
 	Event *Event `json:"event,omitempty"`
+	// Delivery, on a text for the customer, is how far it got (the outbox).
+	Delivery *Delivery `json:"delivery,omitempty"`
+}
+
+// Delivery is the delivery state of an outbound message: queued, sent,
+// delivered, read or failed (with the last error).
+type Delivery struct {
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
 }
 
 // Inbound is a customer message arriving on a channel.

@@ -17,6 +17,12 @@ const (
 	SessionRequeued = "session.requeued" // back to waiting; nobody holds or is offered it
 	SessionChanged  = "session.changed"  // status or flags changed
 	MessageCreated  = "message.created"
+	// Outbound: a text for the customer (MessageID) waits in the outbox;
+	// delivery workers wake up.
+	Outbound = "outbound.queued"
+	// MessageDelivery: the delivery state of MessageID changed (Status:
+	// sent, delivered, read, failed; Reason: the last error).
+	MessageDelivery = "message.delivery"
 	// Capacity means operators of the line may have room now: the routing
 	// engine offers the line's waiting sessions again.
 	Capacity = "line.capacity"

@@ -30,6 +30,10 @@ func (t *tx) apply(old, next *sessionRow, fx []session.Effect, at int64) ([]dial
 		case session.Send:
 			var m dialog.Message
 			if m, err = t.send(next, f, at); err == nil {
+				err = t.enqueue(next, m, at)
+				m.Delivery = &dialog.Delivery{State: OutQueued}
+			}
+			if err == nil {
 				sent = append(sent, m)
 				e := t.messageCreated(next, m)
 				if f.Author == "" {

@@ -235,14 +235,19 @@ func decodeCursor(c string) (int64, string, error) {
 }
 
 const messageCols = `m.id, m.dialog_id, m.session_id, m.direction, m.kind, m.author_id, m.external_id, m.text, m.created_at,
-	CASE WHEN m.kind = 'rating_request' THEN (SELECT rating_token FROM sessions s WHERE s.id = m.session_id) END, m.meta`
+	CASE WHEN m.kind = 'rating_request' THEN (SELECT rating_token FROM sessions s WHERE s.id = m.session_id) END, m.meta,
+	CASE WHEN m.direction = 'out' THEN (SELECT o.state FROM outbox o WHERE o.message_id = m.id) END,
+	CASE WHEN m.direction = 'out' THEN (SELECT o.last_error FROM outbox o WHERE o.message_id = m.id) END`
 
 func scanMessage(sc interface{ Scan(...any) error }) (dialog.Message, error) {
 	var m dialog.Message
-	var sid, author, ext, token, meta sql.NullString
+	var sid, author, ext, token, meta, state, lastErr sql.NullString
 	var created int64
-	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &m.Kind, &author, &ext, &m.Text, &created, &token, &meta)
+	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &m.Kind, &author, &ext, &m.Text, &created, &token, &meta, &state, &lastErr)
 	m.RatingToken = token.String
+	if state.Valid {
+		m.Delivery = &dialog.Delivery{State: state.String, Error: lastErr.String}
+	}
 	if meta.Valid && meta.String != "" {
 		var ev dialog.Event
 		if json.Unmarshal([]byte(meta.String), &ev) == nil {

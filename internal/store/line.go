@@ -42,6 +42,7 @@ var (
 		closing_count = (SELECT COUNT(*) FROM sessions s WHERE ` + loadOf + ` AND s.status = 'closing')
 		WHERE user_id IN (SELECT id FROM users WHERE workspace_id = $1)`)
 	qDelLineReads     = q(`DELETE FROM dialog_reads WHERE dialog_id IN (SELECT id FROM dialogs WHERE line_id = $1 OR channel_id IN (SELECT id FROM channels WHERE line_id = $1))`)
+	qDelLineOutbox    = q(`DELETE FROM outbox WHERE dialog_id IN (SELECT id FROM dialogs WHERE line_id = $1 OR channel_id IN (SELECT id FROM channels WHERE line_id = $1))`)
 	qDelLineMessages  = q(`DELETE FROM messages WHERE dialog_id IN (SELECT id FROM dialogs WHERE line_id = $1 OR channel_id IN (SELECT id FROM channels WHERE line_id = $1))`)
 	qDelLineSessions  = q(`DELETE FROM sessions WHERE id IN (` + lineSessions + `)`)
 	qDelLineDialogs   = q(`DELETE FROM dialogs WHERE line_id = $1 OR channel_id IN (SELECT id FROM channels WHERE line_id = $1)`)
@@ -264,7 +265,7 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 		if err := confirm(l); err != nil {
 			return err
 		}
-		steps := append(append([]*query{}, qDelLineSessionRows...), qDelLineReads, qDelLineMessages, qDelLineSessions, qDelLineDialogs, qDelLineCustomers, qDelLineChannels,
+		steps := append(append([]*query{}, qDelLineSessionRows...), qDelLineReads, qDelLineOutbox, qDelLineMessages, qDelLineSessions, qDelLineDialogs, qDelLineCustomers, qDelLineChannels,
 			qClearQueue, qDelLineLoad, qDelLine)
 		for _, q := range steps {
 			if _, err := t.exec(q, id); err != nil {

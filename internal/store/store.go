@@ -175,8 +175,9 @@ func q(sql string) *query {
 	return x
 }
 
-// lockMarker matches "{{FOR_UPDATE}}" and "{{FOR_UPDATE OF alias}}".
-var lockMarker = regexp.MustCompile(`{{FOR_UPDATE( OF \w+)?}}`)
+// lockMarker matches "{{FOR_UPDATE}}", "{{FOR_UPDATE OF alias}}" and
+// "{{FOR_UPDATE SKIP_LOCKED}}" (claimers skip rows another one locked).
+var lockMarker = regexp.MustCompile(`{{FOR_UPDATE( OF \w+)?( SKIP_LOCKED)?}}`)
 
 // idsMarker, "{{IDS $n}}", is the rows of a JSON array of text given as
 // parameter $n, so that a statement over any number of ids is prepared once.
@@ -187,7 +188,7 @@ func (s *Store) sqlOf(q *query) string {
 		if s.engine != Postgres {
 			return ""
 		}
-		return " " + strings.Replace(strings.Trim(m, "{}"), "_", " ", 1)
+		return " " + strings.Replace(strings.Replace(strings.Trim(m, "{}"), "_", " ", 1), "SKIP_LOCKED", "SKIP LOCKED", 1)
 	})
 	return idsMarker.ReplaceAllStringFunc(out, func(m string) string {
 		p := idsMarker.FindStringSubmatch(m)[1]

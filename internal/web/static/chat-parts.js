@@ -30,7 +30,27 @@ export function messageEl(m, names) {
   let cls = 'msg-out';
   if (m.kind === 'auto') { label = t('chat.autoReply'); cls = 'msg-auto'; }
   if (m.kind === 'rating_request') { label = t('chat.ratingRequest'); cls = 'msg-auto'; }
-  return h('div', { class: ['msg', cls], testid: 'message', dataset: ds }, h('div', { class: 'msg-label' }, label), text, time);
+  return h('div', { class: ['msg', cls], testid: 'message', dataset: ds }, h('div', { class: 'msg-label' }, label), text, time, deliveryEl(m.delivery));
+}
+
+// The delivery state of a text for the customer (the outbox): a mark with
+// its name, and the last error when it failed.
+const MARKS = { queued: '…', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
+
+function deliveryEl(d) {
+  if (!d || !MARKS[d.state]) return null;
+  const name = t('delivery.' + d.state, { error: d.error || '' });
+  return h('span', { class: ['msg-delivery', 'delivery-' + d.state], testid: 'delivery', title: name, 'aria-label': name, dataset: { state: d.state } }, MARKS[d.state]);
+}
+
+// showDelivery updates a shown message's mark from a message.delivery event.
+export function showDelivery(root, ev) {
+  const el = root && root.querySelector('[data-id="' + CSS.escape(ev.message_id || '') + '"]');
+  if (!el) return;
+  const old = el.querySelector('.msg-delivery');
+  const mark = deliveryEl({ state: ev.status, error: ev.reason });
+  if (old && mark) old.replaceWith(mark);
+  else if (mark) el.append(mark);
 }
 
 const OPEN = ['queued', 'in_work', 'waiting_client', 'closing'];

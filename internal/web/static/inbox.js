@@ -5,7 +5,7 @@ import { api, q } from './api.js';
 import { h, add, replace, debounce, avatar } from './dom.js';
 import { t, fmtDay, fmtShort, dayKey } from './i18n.js';
 import { PAGE, tabQuery, fetchDialogs, onMyLines, readMarks } from './inbox-lists.js';
-import { openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons, channelIcon } from './chat-parts.js';
+import { showDelivery, openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons, channelIcon } from './chat-parts.js';
 import { inboxFilters } from './inbox-filters.js';
 import { customerPanel, customerName, statusChip, jumpTo } from './customer-panel.js';
 
@@ -541,6 +541,7 @@ export function mount(root, ctx, params) {
       if (ev.dialog_id && ev.dialog_id === selected) scheduleHead();
       return;
     }
+    if (ev.type === 'message.delivery') return void (ev.dialog_id === selected && showDelivery(msgsEl, ev));
     if (ev.type === 'message.created') {
       const m = ev.data;
       if (m && m.kind === 'text') S.preview[ev.dialog_id] = m.text; // auto-replies do not replace the preview
