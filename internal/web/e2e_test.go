@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,7 +37,6 @@ import (
 )
 
 const (
-	chromiumPath = "/usr/bin/chromium"
 	testPassword = "correct horse battery staple"
 	// waitLimit bounds every wait unless a scenario says otherwise.
 	waitLimit = 10 * time.Second
@@ -59,6 +59,36 @@ func passwordHash(t *testing.T) string {
 	return hashOf
 }
 
+// chromiumPath is the browser the tests drive: OPENLINES_CHROMIUM, else
+// CHROME_PATH (the variable other tools read), else Debian's chromium.
+var chromiumPath = func() string {
+	for _, v := range []string{"OPENLINES_CHROMIUM", "CHROME_PATH"} {
+		if p := os.Getenv(v); p != "" {
+			return p
+		}
+	}
+	return "/usr/bin/chromium"
+}()
+
+// skipped counts the browser tests skipped for want of a browser; TestMain
+// says so loudly, so that an "ok" does not hide them.
+var skipped atomic.Int32
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if n := skipped.Load(); n > 0 {
+		msg := fmt.Sprintf("\n*** %d BROWSER TESTS SKIPPED: no browser at %s (install Debian's chromium, or set OPENLINES_CHROMIUM or CHROME_PATH) ***\n\n", n, chromiumPath)
+		fmt.Fprint(os.Stderr, msg)
+		// `go test ./...` shows a passing package's output to nobody: the
+		// terminal, when there is one, gets the notice all the same.
+		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			fmt.Fprint(tty, msg)
+			tty.Close()
+		}
+	}
+	os.Exit(code)
+}
+
 // requireChromium skips without a browser, except in CI where it must be there.
 func requireChromium(t *testing.T) {
 	t.Helper()
@@ -66,7 +96,8 @@ func requireChromium(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is missing: CI must install chromium for the browser tests", chromiumPath)
 		}
-		t.Skipf("%s is missing: the browser tests need Debian's chromium", chromiumPath)
+		skipped.Add(1)
+		t.Skipf("%s is missing: the browser tests need chromium (OPENLINES_CHROMIUM or CHROME_PATH names another)", chromiumPath)
 	}
 }
 
