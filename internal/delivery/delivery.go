@@ -135,7 +135,9 @@ func (w *Worker) Run(ctx context.Context) {
 		if err != nil {
 			wait = time.Second // the database is away: try again soon
 		} else if next, ok, err := w.st.NextOutbound(ctx); err == nil && ok {
-			wait = max(next.Sub(w.opt.Clock.Now()), 0)
+			// Not less than a moment: a due text another node is claiming
+			// right now must not make this one spin.
+			wait = max(next.Sub(w.opt.Clock.Now()), 50*time.Millisecond)
 		}
 		select {
 		case <-ctx.Done():

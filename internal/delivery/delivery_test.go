@@ -241,6 +241,10 @@ func TestOutboxRetriesThenGivesUp(t *testing.T) {
 		flush(t, d)
 		want(t, "after a failure", w.states(a.DialogID), []string{"queued: connection refused", "queued"})
 		want(t, "nothing out of order", r.texts(), []string{})
+		// The worker sleeps until the retry: the text behind it is not due before.
+		if next, ok, err := w.s.NextOutbound(ctx); err != nil || !ok || !next.Equal(w.clk.Now().Add(delivery.Backoff(1))) {
+			t.Fatalf("next outbound %v %v %v, want the retry at %v", next, ok, err, w.clk.Now().Add(delivery.Backoff(1)))
+		}
 		w.clk.Advance(delivery.Backoff(1))
 		flush(t, d)
 		want(t, "second failure", len(r.texts()), 0)

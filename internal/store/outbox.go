@@ -49,8 +49,13 @@ var (
 		WHERE m.id = $1`)
 	qOutState = q(`SELECT o.state, o.attempts, o.give_up_at, o.workspace_id, o.dialog_id, COALESCE(m.session_id, '')
 		FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.message_id = $1{{FOR_UPDATE OF o}}`)
-	qSetOut  = q(`UPDATE outbox SET state = $2, next_at = $3, lease_until = 0, last_error = $4, updated_at = $5 WHERE message_id = $1`)
-	qNextOut = q(`SELECT MIN(CASE WHEN lease_until > next_at THEN lease_until ELSE next_at END) FROM outbox WHERE state = 'queued'`)
+	qSetOut = q(`UPDATE outbox SET state = $2, next_at = $3, lease_until = 0, last_error = $4, updated_at = $5 WHERE message_id = $1`)
+	// The earliest moment a claim can take something: a dialog's first
+	// waiting text is due or its lease runs out (the texts behind it wait
+	// for it, whatever their own time).
+	qNextOut = q(`SELECT MIN(CASE WHEN o.lease_until > o.next_at THEN o.lease_until ELSE o.next_at END) FROM outbox o
+		WHERE o.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.dialog_id = o.dialog_id AND p.state = 'queued'
+			AND (p.created_at < o.created_at OR (p.created_at = o.created_at AND p.message_id < o.message_id)))`)
 )
 
 // enqueue writes the outbox row of message m, just sent to the customer.
