@@ -184,12 +184,23 @@ func (s *Store) dialogPage(ctx context.Context, rows *sql.Rows, err error, limit
 
 // fillOffers loads who is offered each open session, in one query.
 func (s *Store) fillOffers(ctx context.Context, ds []dialog.Dialog) error {
-	bySession := map[string]*dialog.Session{}
+	var ss []*dialog.Session
+	for i := range ds {
+		if se := ds[i].Session; se != nil {
+			ss = append(ss, se)
+		}
+	}
+	return s.offersOf(ctx, ss)
+}
+
+// offersOf fills OfferedTo of each queued session of ss, in one query.
+func (s *Store) offersOf(ctx context.Context, ss []*dialog.Session) error {
+	byID := map[string]*dialog.Session{}
 	var args []any
 	var marks []string
-	for i := range ds {
-		if se := ds[i].Session; se != nil && se.Status == dialog.StatusQueued {
-			bySession[se.ID] = se
+	for _, se := range ss {
+		if se.Status == dialog.StatusQueued {
+			byID[se.ID] = se
 			args = append(args, se.ID)
 			marks = append(marks, fmt.Sprintf("$%d", len(args)))
 		}
@@ -208,7 +219,7 @@ func (s *Store) fillOffers(ctx context.Context, ds []dialog.Dialog) error {
 		if err := rows.Scan(&sid, &uid); err != nil {
 			return err
 		}
-		bySession[sid].OfferedTo = append(bySession[sid].OfferedTo, uid)
+		byID[sid].OfferedTo = append(byID[sid].OfferedTo, uid)
 	}
 	return rows.Err()
 }

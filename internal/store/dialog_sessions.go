@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/dialog"
@@ -57,33 +55,9 @@ func (s *Store) ListSessions(ctx context.Context, wsID, dialogID string, limit i
 
 // sessionOffers loads who is offered each queued session of ss.
 func (s *Store) sessionOffers(ctx context.Context, ss []dialog.Session) error {
-	byID := map[string]*dialog.Session{}
-	var args []any
+	ps := make([]*dialog.Session, len(ss))
 	for i := range ss {
-		if ss[i].Status == dialog.StatusQueued {
-			byID[ss[i].ID] = &ss[i]
-			args = append(args, ss[i].ID)
-		}
+		ps[i] = &ss[i]
 	}
-	if len(args) == 0 {
-		return nil
-	}
-	marks := make([]string, len(args))
-	for i := range args {
-		marks[i] = fmt.Sprintf("$%d", i+1)
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT session_id, user_id FROM session_offers WHERE session_id IN (`+strings.Join(marks, ",")+`)
-		ORDER BY offered_at, user_id`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var sid, uid string
-		if err := rows.Scan(&sid, &uid); err != nil {
-			return err
-		}
-		byID[sid].OfferedTo = append(byID[sid].OfferedTo, uid)
-	}
-	return rows.Err()
+	return s.offersOf(ctx, ps)
 }
