@@ -76,9 +76,13 @@ func TestREADMEWalkthrough(t *testing.T) {
 			c = "B=" + url + strings.TrimPrefix(v, "http://127.0.0.1:8080")
 		}
 		c = strings.ReplaceAll(c, "…", password)
-		for k, v := range ids {
-			c = regexp.MustCompile(`\b`+k+`\b`).ReplaceAllString(c, v)
-		}
+		// One pass, so that an id put in is never read as a placeholder.
+		c = regexp.MustCompile(`\b[A-Z]{2,}\b`).ReplaceAllStringFunc(c, func(w string) string {
+			if v, ok := ids[w]; ok {
+				return v
+			}
+			return w
+		})
 		if strings.HasPrefix(c, "curl") {
 			if strings.Contains(c, "/take") {
 				waitOffered(t, curl, dir, url, ids["DIALOG"])
@@ -98,6 +102,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 			switch name {
 			case "ME":
 				ids[name], _ = v["user"].(map[string]any)["id"].(string)
+			case "KEY":
+				ids[name], _ = v["key"].(map[string]any)["secret"].(string)
 			case "DIALOG", "SESSION":
 				ids[name], _ = v[strings.ToLower(name)+"_id"].(string)
 			default:

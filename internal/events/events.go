@@ -39,6 +39,9 @@ const (
 	AuthRevoked = "auth.revoked"
 	// UserChanged: UserIDs[0]'s account changed (role, name, e-mail…).
 	UserChanged = "user.changed"
+	// KeyRevoked: a key of channel Reason was revoked; credential caches
+	// drop the channel's keys.
+	KeyRevoked = "key.revoked"
 	// RightsChanged: a custom role's permissions or a team of WorkspaceID
 	// changed. Credential caches drop the workspace's entries, and its
 	// sockets reconnect, so that every screen filters with the new rights.

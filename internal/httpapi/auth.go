@@ -21,6 +21,9 @@ type principal struct {
 	Rights access.Rights
 	// ViaCookie is true for a browser session, false for an API token.
 	ViaCookie bool
+	// Channel, for a channel key, is the one channel whose inbound it may
+	// post to; User then names only the workspace (no user acts).
+	Channel string
 	// credHash is the hash of the cookie's or token's secret; expires is
 	// when a cookie session ends (zero for a token).
 	credHash string
@@ -42,8 +45,12 @@ func (s *Server) authenticate(r *http.Request, acc rule) (principal, error) {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			return p, apperr.New(apperr.Unauthorized, "the Authorization header must be \"Bearer <token>\"")
 		}
-		p.credHash = user.HashSecret(strings.TrimSpace(tok))
-		if e, ok := s.auth.get(p.credHash); ok {
+		tok = strings.TrimSpace(tok)
+		p.credHash = user.HashSecret(tok)
+		if strings.HasPrefix(tok, ChannelKeyPrefix) {
+			return s.channelKey(r, acc, p)
+		}
+		if e, ok := s.auth.get(p.credHash); ok && e.channel == "" {
 			p.User, p.Rights = e.user, e.rights
 		} else if p.User, err = s.store.UserByAPIToken(r.Context(), p.credHash); err == nil {
 			if p.Rights, err = s.store.Rights(r.Context(), p.User, p.credHash); err == nil {
@@ -53,7 +60,7 @@ func (s *Server) authenticate(r *http.Request, acc rule) (principal, error) {
 	} else if c, cerr := r.Cookie(SessionCookie); cerr == nil && c.Value != "" {
 		p.ViaCookie = true
 		p.credHash = user.HashSecret(c.Value)
-		if e, ok := s.auth.get(p.credHash); ok {
+		if e, ok := s.auth.get(p.credHash); ok && e.channel == "" {
 			p.User, p.Rights, p.expires = e.user, e.rights, e.expires
 		} else if p.User, p.expires, err = s.store.AuthSession(r.Context(), p.credHash); err == nil {
 			if p.Rights, err = s.store.Rights(r.Context(), p.User, ""); err == nil {
@@ -72,6 +79,39 @@ func (s *Server) authenticate(r *http.Request, acc rule) (principal, error) {
 		}
 	}
 	return p, nil
+}
+
+// ChannelKeyPrefix starts every channel key's secret.
+const ChannelKeyPrefix = "olc_"
+
+// channelKey resolves a channel key: it is accepted only by the routes of a
+// channel's own inbound (rule.channel), whose handlers check that the path
+// names its channel (channelOf).
+func (s *Server) channelKey(r *http.Request, acc rule, p principal) (principal, error) {
+	if e, ok := s.auth.get(p.credHash); ok && e.channel != "" {
+		p.User, p.Channel = e.user, e.channel
+	} else {
+		c, err := s.store.ChannelByKey(r.Context(), p.credHash)
+		if err != nil {
+			return p, err
+		}
+		s.auth.putChannel(p.credHash, c.WorkspaceID, c.ID)
+		p.User, p.Channel = user.User{WorkspaceID: c.WorkspaceID}, c.ID
+	}
+	if !acc.channel {
+		return p, apperr.New(apperr.Forbidden, "a channel key only posts to its own channel (messages, typing); this needs a user's token")
+	}
+	return p, nil
+}
+
+// channelOf is the channel a request's path names, refused (not found)
+// when the caller is another channel's key.
+func channelOf(r *http.Request, p principal) (string, error) {
+	id := r.PathValue("id")
+	if p.Channel != "" && p.Channel != id {
+		return "", apperr.NotFoundf("channel %s not found", id)
+	}
+	return id, nil
 }
 
 type loginRequest struct {

@@ -32,6 +32,7 @@ type authCache struct {
 type authEntry struct {
 	user    user.User
 	rights  access.Rights
+	channel string    // a channel key's channel ("" for a user's credential)
 	expires time.Time // the sign-in's end (zero for a token)
 	until   time.Time // the entry's end
 }
@@ -57,6 +58,27 @@ func (c *authCache) put(hash string, u user.User, rights access.Rights, expires 
 		clear(c.m)
 	}
 	c.m[hash] = authEntry{user: u, rights: rights, expires: expires, until: c.now().Add(authCacheTTL)}
+}
+
+// putChannel remembers a channel key: the channel of workspace wsID.
+func (c *authCache) putChannel(hash, wsID, channelID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= authCacheMax {
+		clear(c.m)
+	}
+	c.m[hash] = authEntry{user: user.User{WorkspaceID: wsID}, channel: channelID, until: c.now().Add(authCacheTTL)}
+}
+
+// forgetChannel drops every key of a channel.
+func (c *authCache) forgetChannel(channelID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if e.channel != "" && e.channel == channelID {
+			delete(c.m, k)
+		}
+	}
 }
 
 // drop forgets one credential.
@@ -98,6 +120,8 @@ func (s *Server) OnEvents(evs []events.Event) {
 			}
 		case events.RightsChanged:
 			s.auth.forgetWorkspace(ev.WorkspaceID)
+		case events.KeyRevoked:
+			s.auth.forgetChannel(ev.Reason)
 		}
 	}
 }

@@ -33,6 +33,7 @@ type world struct {
 	token   string // its rating token
 	apiTok  string // the id of an API token of the administrator
 	absence string // an absence of op
+	key     string // a key of channel
 	role    string // a custom role
 	team    string // a team of the administrator and op
 }
@@ -46,6 +47,7 @@ func newWorld(t *testing.T, engine string) *world {
 	w.line = h.c.do("POST", "/api/v1/lines", map[string]any{"name": "Support", "queue": []string{h.admin.ID}, "queue_time": 43200}).
 		want(http.StatusCreated).id()
 	w.channel = h.c.createChannel(w.line)
+	w.key = h.c.do("POST", "/api/v1/channels/"+w.channel+"/keys", nil).want(http.StatusCreated).id()
 	h.c.do("PUT", "/api/v1/me/status", map[string]any{"status": "online"}).want(http.StatusOK)
 	offered := func(s map[string]any) bool { return len(offeredTo(s)) == 1 }
 
@@ -278,7 +280,7 @@ func hasAuto(msgs []map[string]any, text string) bool {
 // pathWith fills a route pattern's wildcards: bad in wildcard i (or in all
 // when i < 0), the world's real record elsewhere.
 func (w *world) pathWith(pattern string, i int, bad string) string {
-	real := map[string]string{"token": w.token, "absence_id": w.absence}
+	real := map[string]string{"token": w.token, "absence_id": w.absence, "key_id": w.key}
 	parts := strings.Split(pattern, "/")
 	k := 0
 	for j, p := range parts {

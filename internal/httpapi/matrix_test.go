@@ -188,6 +188,9 @@ var matrix = map[string]entry{
 	"POST /api/v1/lines/{id}/channels":                {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"GET /api/v1/channels/{id}":                       {rels: allRels, want: record("")},
 	"POST /api/v1/channels/{id}/messages":             {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
+	"GET /api/v1/channels/{id}/keys":                  {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
+	"POST /api/v1/channels/{id}/keys":                 {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
+	"DELETE /api/v1/channels/{id}/keys/{key_id}":      {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"POST /api/v1/channels/{id}/typing":               {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"GET /api/v1/dialogs":                             {want: anyone},
 	"GET /api/v1/dialogs/{id}":                        {rels: allRels, want: dialogRecord("")},
@@ -429,6 +432,12 @@ func (w *mworld) request(pattern string, c *mcaller, rel string) (method, path s
 			body = map[string]any{"customer": map[string]any{"external_id": "m-" + n}, "message": map[string]any{"external_id": "m-" + n, "text": "hi"}}
 		case "POST /api/v1/channels/{id}/typing":
 			body = map[string]any{"customer": map[string]any{"external_id": "probe"}}
+		case "DELETE /api/v1/channels/{id}/keys/{key_id}":
+			by := w.c
+			if foreign {
+				by = w.bAdmin.c
+			}
+			set("key_id", by.do("POST", "/api/v1/channels/"+ch+"/keys", nil).want(http.StatusCreated).id())
 		}
 	case strings.HasPrefix(path, "/api/v1/roles/{id}"):
 		r := w.role

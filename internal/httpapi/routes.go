@@ -44,7 +44,10 @@ func (s *Server) registerAPI() {
 	s.handle("GET /api/v1/lines/{id}/channels", needs(access.LinesView), s.listChannels)
 	s.handle("POST /api/v1/lines/{id}/channels", needs(access.ChannelsConnect), s.createChannel)
 	s.handle("GET /api/v1/channels/{id}", member, s.getChannel)
-	s.handle("POST /api/v1/channels/{id}/messages", needs(access.ChannelsConnect), s.inbound)
+	s.handle("POST /api/v1/channels/{id}/messages", inboundOf, s.inbound)
+	s.handle("GET /api/v1/channels/{id}/keys", needs(access.ChannelsConnect), s.listChannelKeys)
+	s.handle("POST /api/v1/channels/{id}/keys", needs(access.ChannelsConnect), s.createChannelKey)
+	s.handle("DELETE /api/v1/channels/{id}/keys/{key_id}", needs(access.ChannelsConnect), s.deleteChannelKey)
 
 	s.handle("GET /api/v1/dialogs", member, s.listDialogs)
 	s.handle("GET /api/v1/dialogs/{id}", member, s.getDialog)
@@ -428,11 +431,20 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p princip
 	if err != nil {
 		return err
 	}
-	c, err := s.store.CreateChannel(r.Context(), channel.Channel{WorkspaceID: p.ws(), LineID: r.PathValue("id"), Type: req.Type, Name: name})
+	// With its first key, shown this once: what the connector posts with.
+	secret, hash, err := user.NewSecret(ChannelKeyPrefix)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, c)
+	c, k, err := s.store.CreateChannelWithKey(r.Context(), channel.Channel{WorkspaceID: p.ws(), LineID: r.PathValue("id"), Type: req.Type, Name: name},
+		hash, keyHint(secret))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		channel.Channel
+		Key channelKeyCreated `json:"key"`
+	}{c, channelKeyCreated{k, secret}})
 	return nil
 }
 
@@ -472,8 +484,12 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, p principal) er
 	if err := decode(r, &req); err != nil {
 		return err
 	}
+	channelID, err := channelOf(r, p)
+	if err != nil {
+		return err
+	}
 	in := dialog.Inbound{
-		WorkspaceID: p.ws(), ChannelID: r.PathValue("id"),
+		WorkspaceID: p.ws(), ChannelID: channelID,
 		Customer:   dialog.Customer{ExternalID: req.Customer.ExternalID, Name: req.Customer.Name},
 		ExternalID: req.Message.ExternalID, Text: req.Message.Text,
 	}

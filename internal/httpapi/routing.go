@@ -33,7 +33,7 @@ func (s *Server) registerRouting() {
 	s.handle("GET /api/v1/transfer-targets", member, s.transferTargets)
 	s.handle("POST /api/v1/ratings/{token}", public, s.rate)
 	s.handle("GET /api/v1/ws", member, s.websocket)
-	s.handle("POST /api/v1/channels/{id}/typing", needs(access.ChannelsConnect), s.customerTyping)
+	s.handle("POST /api/v1/channels/{id}/typing", inboundOf, s.customerTyping)
 }
 
 // websocket is the operator's real-time connection (events, typing).
@@ -101,7 +101,11 @@ func (s *Server) customerTyping(w http.ResponseWriter, r *http.Request, p princi
 	if req.Customer.ExternalID == "" {
 		return apperr.FieldError("customer.external_id", "is required")
 	}
-	dialogID, err := s.store.DialogOfCustomer(r.Context(), p.ws(), r.PathValue("id"), req.Customer.ExternalID)
+	channelID, err := channelOf(r, p)
+	if err != nil {
+		return err
+	}
+	dialogID, err := s.store.DialogOfCustomer(r.Context(), p.ws(), channelID, req.Customer.ExternalID)
 	if err != nil {
 		return err
 	}

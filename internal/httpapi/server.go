@@ -62,6 +62,8 @@ type Route struct {
 	Permission access.Permission
 	// Raw routes are the operations endpoints outside the API.
 	Raw bool
+	// ChannelKey routes accept a channel's own key too (its inbound).
+	ChannelKey bool
 }
 
 // Server is the HTTP face of OpenLines.
@@ -100,6 +102,8 @@ var openAPIDoc []byte
 type rule struct {
 	public bool
 	perm   access.Permission
+	// channel: a channel key is accepted too (a channel's own inbound).
+	channel bool
 }
 
 var (
@@ -108,6 +112,10 @@ var (
 )
 
 func needs(p access.Permission) rule { return rule{perm: p} }
+
+// inboundOf is the rule of a channel's inbound routes: a user with
+// channels.connect, or the channel's own key.
+var inboundOf = rule{perm: access.ChannelsConnect, channel: true}
 
 // handlerFunc is a route's handler: it returns an error instead of writing one.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
@@ -180,7 +188,7 @@ func (s *Server) raw(pattern string, h http.HandlerFunc) {
 func (s *Server) handle(pattern string, acc rule, h handlerFunc) {
 	h = checkInput(pattern, h) // ids.go: path values and query before any handler
 	method, path, _ := strings.Cut(pattern, " ")
-	s.routes = append(s.routes, Route{Method: method, Path: path, Public: acc.public, Permission: acc.perm})
+	s.routes = append(s.routes, Route{Method: method, Path: path, Public: acc.public, Permission: acc.perm, ChannelKey: acc.channel})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			w.Header().Set("Connection", "close")
@@ -191,7 +199,11 @@ func (s *Server) handle(pattern string, acc rule, h handlerFunc) {
 		p, err := s.authenticate(r, acc)
 		if err == nil {
 			if !acc.public {
-				r = r.WithContext(store.WithActor(r.Context(), store.Actor{ID: p.User.ID, Name: p.User.Name}))
+				actor := store.Actor{ID: p.User.ID, Name: p.User.Name}
+				if p.Channel != "" {
+					actor.Name = "channel " + p.Channel + " (its key)"
+				}
+				r = r.WithContext(store.WithActor(r.Context(), actor))
 			}
 			err = h(w, r, p)
 		}

@@ -126,8 +126,8 @@ func (h *Hub) OnEvents(evs []events.Event) {
 	defer h.mu.RUnlock()
 	for _, ev := range evs {
 		switch ev.Type {
-		case events.Capacity, events.TimersChanged, events.Outbound:
-			continue // internal to routing and delivery
+		case events.Capacity, events.TimersChanged, events.Outbound, events.KeyRevoked:
+			continue // internal to routing, delivery and the credential caches
 		case events.UserChanged:
 			h.reconnect(ev.WorkspaceID, ev.UserIDs)
 			continue

@@ -28,9 +28,22 @@ func scanChannel(sc interface{ Scan(...any) error }) (channel.Channel, error) {
 
 // CreateChannel binds a new channel to a line of the workspace.
 func (s *Store) CreateChannel(ctx context.Context, c channel.Channel) (channel.Channel, error) {
+	c, _, err := s.createChannel(ctx, c, "", "")
+	return c, err
+}
+
+// CreateChannelWithKey creates a channel and its first key (by the hash of
+// its secret) in one transaction: a channel never exists without the key
+// its creator was shown.
+func (s *Store) CreateChannelWithKey(ctx context.Context, c channel.Channel, hash, hint string) (channel.Channel, ChannelKey, error) {
+	return s.createChannel(ctx, c, hash, hint)
+}
+
+func (s *Store) createChannel(ctx context.Context, c channel.Channel, hash, hint string) (channel.Channel, ChannelKey, error) {
 	c.ID = newID()
 	c.Active = true
 	c.CreatedAt = s.now()
+	var k ChannelKey
 	err := s.inTx(ctx, func(t *tx) error {
 		var n int
 		if err := t.row(qLineExists, []any{c.WorkspaceID, c.LineID}, &n); err != nil {
@@ -42,9 +55,15 @@ func (s *Store) CreateChannel(ctx context.Context, c channel.Channel) (channel.C
 		if _, err := t.exec(qInsertChannel, c.ID, c.WorkspaceID, c.LineID, c.Type, c.Name, c.Active, micros(c.CreatedAt)); err != nil {
 			return err
 		}
+		if hash != "" {
+			k = ChannelKey{ID: newID(), ChannelID: c.ID, Hint: hint, CreatedAt: c.CreatedAt}
+			if _, err := t.exec(qInsertKey, k.ID, c.WorkspaceID, c.ID, hash, hint, micros(k.CreatedAt)); err != nil {
+				return err
+			}
+		}
 		return t.audit(c.WorkspaceID, "channel", c.ID, "create", nil, c)
 	})
-	return c, dbErr(err, "create channel")
+	return c, k, dbErr(err, "create channel")
 }
 
 // GetChannel returns a channel of the workspace.

@@ -201,6 +201,12 @@ func (e *env) line(name, mode string, queue []string, change func(*line.Settings
 // api calls the REST API with the administrator's token and decodes the answer into out.
 func (e *env) api(method, path string, body, out any) int {
 	e.t.Helper()
+	return e.apiAs(e.token, method, path, body, out)
+}
+
+// apiAs calls the REST API with another bearer token (a channel's key).
+func (e *env) apiAs(token, method, path string, body, out any) int {
+	e.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -213,7 +219,7 @@ func (e *env) api(method, path string, body, out any) int {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -842,6 +848,13 @@ func TestLineSettingsForms(t *testing.T) {
 	pa.fill(`[data-testid=channel-name]`, "Partner portal")
 	pa.click(`[data-testid=channel-create]`)
 	pa.waitFor("the new api channel", `[...document.querySelectorAll('[data-testid=channel-row]')].some(r => r.textContent.includes('Partner portal') && r.querySelector('[data-testid=channel-type]').textContent === 'API')`)
+	// Its key, shown once, posts the channel's messages without any user's token.
+	pa.waitFor("the new channel's key", `document.querySelector('[data-testid=channel-key-secret]')?.textContent.startsWith('olc_')`)
+	keySecret := pa.strings(`[document.querySelector('[data-testid=channel-key-secret]').textContent]`)[0]
+	portal := pa.strings(`[[...document.querySelectorAll('[data-testid=channel-row]')].find(r => r.textContent.includes('Partner portal')).dataset.channelId]`)[0]
+	if st := e.apiAs(keySecret, "POST", "/api/v1/channels/"+portal+"/messages", map[string]any{"customer": map[string]string{"external_id": "p1"}, "message": map[string]string{"external_id": "p1-1", "text": "Hi"}}, nil); st != http.StatusCreated {
+		t.Fatalf("inbound with the key the page showed: status %d", st)
+	}
 	pa.screenshotPage("line-channels")
 
 	// Other.

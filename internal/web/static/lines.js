@@ -426,9 +426,10 @@ export function mountLine(root, ctx, params) {
       clearErrors(form);
       btn.disabled = true;
       try {
-        await api('POST', '/api/v1/lines/' + encodeURIComponent(id) + '/channels', { type: 'api', name: name.value });
+        const c = await api('POST', '/api/v1/lines/' + encodeURIComponent(id) + '/channels', { type: 'api', name: name.value });
         name.value = '';
         ctx.toast(t('channels.created'), 'ok');
+        showKey(c);
         loadChannels();
       } catch (err) {
         showError(form, err);
@@ -456,8 +457,18 @@ export function mountLine(root, ctx, params) {
         if (alive) replace(box, h('p', { class: 'form-error' }, e.message));
       }
     }
+    // A new channel's key is shown this once: the connector posts with it.
+    const keyBox = h('div', {});
+    function showKey(c) {
+      if (!c.key) return;
+      const code = h('code', { class: 'code key-secret', testid: 'channel-key-secret' }, c.key.secret);
+      const copy = h('button', { type: 'button', class: 'btn', testid: 'channel-key-copy' }, t('channels.copy'));
+      copy.addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText(c.key.secret).then(() => ctx.toast(t('channels.copied'), 'ok')));
+      replace(keyBox, h('div', { class: 'card', role: 'status', testid: 'channel-key' },
+        h('h2', { class: 'card-title' }, t('channels.keyTitle', { name: c.name })), h('p', { class: 'muted' }, t('channels.keyOnce')), h('div', { class: 'inline-form' }, code, copy)));
+    }
     loadChannels();
-    return h('div', { class: 'stack' }, box, ctx.can('channels.connect') ? form : null);
+    return h('div', { class: 'stack' }, box, keyBox, ctx.can('channels.connect') ? form : null);
   }
 
   // --- other ---
