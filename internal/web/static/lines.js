@@ -4,6 +4,7 @@
 // server's message next to the field it names.
 import { api } from './api.js';
 import { h, add, replace, avatar } from './dom.js';
+import { secretCard, keysButton } from './channel-keys.js';
 import { t, fmtDate, fmtNumber } from './i18n.js';
 import {
   field, input, textarea, select, toggle, radioCards, radioValue, duration, section,
@@ -446,27 +447,21 @@ export function mountLine(root, ctx, params) {
           return;
         }
         replace(box, h('table', { class: 'table', testid: 'channels-table' },
-          h('thead', {}, h('tr', {}, h('th', {}, t('channels.col.name')), h('th', {}, t('channels.col.type')), h('th', {}, t('channels.col.id')), h('th', {}, t('channels.col.status')), h('th', {}, t('channels.col.created')))),
+          h('thead', {}, h('tr', {}, h('th', {}, t('channels.col.name')), h('th', {}, t('channels.col.type')), h('th', {}, t('channels.col.id')), h('th', {}, t('channels.col.status')), h('th', {}, t('channels.col.created')), h('th', {}))),
           h('tbody', {}, r.channels.map((c) => h('tr', { testid: 'channel-row', dataset: { channelId: c.id } },
             h('td', { class: 'strong' }, c.name),
             h('td', {}, h('span', { class: 'chip chip-type', testid: 'channel-type' }, t('channelType.' + c.type))),
             h('td', {}, h('code', { class: 'code' }, c.id)),
             h('td', {}, h('span', { class: ['chip', c.active ? 'chip-ok' : 'chip-off'] }, c.active ? t('common.active') : t('common.inactive'))),
-            h('td', { class: 'muted' }, fmtDate(c.created_at)))))));
+            h('td', { class: 'muted' }, fmtDate(c.created_at)),
+            h('td', {}, ctx.can('channels.connect') ? keysButton(ctx, c) : null))))));
       } catch (e) {
         if (alive) replace(box, h('p', { class: 'form-error' }, e.message));
       }
     }
     // A new channel's key is shown this once: the connector posts with it.
     const keyBox = h('div', {});
-    function showKey(c) {
-      if (!c.key) return;
-      const code = h('code', { class: 'code key-secret', testid: 'channel-key-secret' }, c.key.secret);
-      const copy = h('button', { type: 'button', class: 'btn', testid: 'channel-key-copy' }, t('channels.copy'));
-      copy.addEventListener('click', () => navigator.clipboard && navigator.clipboard.writeText(c.key.secret).then(() => ctx.toast(t('channels.copied'), 'ok')));
-      replace(keyBox, h('div', { class: 'card', role: 'status', testid: 'channel-key' },
-        h('h2', { class: 'card-title' }, t('channels.keyTitle', { name: c.name })), h('p', { class: 'muted' }, t('channels.keyOnce')), h('div', { class: 'inline-form' }, code, copy)));
-    }
+    const showKey = (c) => c.key && replace(keyBox, secretCard(ctx, t('channels.keyTitle', { name: c.name }), c.key.secret));
     loadChannels();
     return h('div', { class: 'stack' }, box, keyBox, ctx.can('channels.connect') ? form : null);
   }
