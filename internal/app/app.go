@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"time"
 
+	channelapi "github.com/openlines/openlines/internal/channel/api"
 	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/delivery"
 	"github.com/openlines/openlines/internal/events"
@@ -138,7 +139,10 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
-	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger})
+	// Each channel kind's package brings the sender of its outbound.
+	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger, Senders: map[string]delivery.Sender{
+		channelapi.Type: channelapi.Sender,
+	}})
 	unsubOutbox := bus.Subscribe(outbox.OnEvents)
 	outboxDone := make(chan struct{})
 	go func() { outbox.Run(engineCtx); close(outboxDone) }()

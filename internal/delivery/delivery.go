@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/openlines/openlines/internal/channel"
 	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/store"
@@ -45,13 +44,9 @@ func (p permanent) Unwrap() error { return p.error }
 // recipient): the text fails at once.
 func Permanent(err error) error { return permanent{err} }
 
-// Pull is the sender of channels whose connector reads the dialog through
-// the API (the `api` kind): a stored text is there for it to fetch, so it is
-// sent as soon as it is stored.
-var Pull Sender = SenderFunc(func(context.Context, store.Outbound) (string, error) { return store.OutSent, nil })
-
-// Options tune a Worker. The zero value works: the real clock, the `api`
-// kind only, leases of a minute, 64 texts a claim, 8 at a time.
+// Options tune a Worker. The zero value works: the real clock, no senders
+// (every text fails: name the kinds' senders, package channel/...), leases
+// of a minute, 64 texts a claim, 8 at a time.
 type Options struct {
 	Clock   clock.Clock
 	Senders map[string]Sender // by channel kind
@@ -86,9 +81,6 @@ func New(st *store.Store, o Options) *Worker {
 	}
 	if o.Senders == nil {
 		o.Senders = map[string]Sender{}
-	}
-	if _, ok := o.Senders[channel.TypeAPI]; !ok {
-		o.Senders[channel.TypeAPI] = Pull
 	}
 	if o.Lease <= 0 {
 		o.Lease = time.Minute
