@@ -50,12 +50,8 @@ func (s *Store) CreateChannelKey(ctx context.Context, wsID, channelID, hash, hin
 
 // ListChannelKeys lists a channel's keys, oldest first.
 func (s *Store) ListChannelKeys(ctx context.Context, wsID, channelID string) ([]ChannelKey, error) {
-	var n int
-	if err := s.read.QueryRowContext(ctx, s.sqlOf(qChannelOfWS), wsID, channelID).Scan(&n); err != nil {
-		return nil, dbErr(err, "list channel keys")
-	}
-	if n == 0 {
-		return nil, apperr.NotFoundf("channel %s not found", channelID)
+	if _, err := s.GetChannel(ctx, wsID, channelID); err != nil {
+		return nil, err
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT id, channel_id, hint, created_at FROM channel_keys WHERE workspace_id = $1 AND channel_id = $2
 		ORDER BY created_at, id`, wsID, channelID)
@@ -91,12 +87,9 @@ func (s *Store) DeleteChannelKey(ctx context.Context, wsID, channelID, keyID str
 // ChannelByKey returns the channel a key (by the hash of its secret)
 // belongs to; an unknown key is Unauthorized.
 func (s *Store) ChannelByKey(ctx context.Context, hash string) (channel.Channel, error) {
-	var c channel.Channel
-	var created int64
-	err := s.read.QueryRowContext(ctx, s.sqlOf(qChannelOfKey), hash).Scan(&c.ID, &c.WorkspaceID, &c.LineID, &c.Type, &c.Name, &c.Active, &created)
+	c, err := scanChannel(s.read.QueryRowContext(ctx, s.sqlOf(qChannelOfKey), hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.Unauthorized, "the channel key is not valid (revoked, or its channel was deleted)")
 	}
-	c.CreatedAt = fromMicros(created)
 	return c, dbErr(err, "channel key")
 }

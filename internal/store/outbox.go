@@ -39,9 +39,7 @@ var (
 	// nobody holds a lease on. PostgreSQL skips rows another claimer has
 	// locked; SQLite's writer is exclusive anyway.
 	qDueOut = q(`SELECT o.message_id FROM outbox o
-		WHERE o.state = 'queued' AND o.next_at <= $1 AND o.lease_until <= $1
-		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.dialog_id = o.dialog_id AND p.state = 'queued'
-			AND (p.created_at < o.created_at OR (p.created_at = o.created_at AND p.message_id < o.message_id)))
+		WHERE ` + firstWaiting + ` AND o.next_at <= $1 AND o.lease_until <= $1
 		ORDER BY o.next_at, o.message_id LIMIT $2{{FOR_UPDATE SKIP_LOCKED}}`)
 	qLeaseOut = q(`UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE message_id = $1
 		RETURNING workspace_id, channel_id, dialog_id, attempts, give_up_at`)
@@ -54,9 +52,13 @@ var (
 	// waiting text is due or its lease runs out (the texts behind it wait
 	// for it, whatever their own time).
 	qNextOut = q(`SELECT MIN(CASE WHEN o.lease_until > o.next_at THEN o.lease_until ELSE o.next_at END) FROM outbox o
-		WHERE o.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.dialog_id = o.dialog_id AND p.state = 'queued'
-			AND (p.created_at < o.created_at OR (p.created_at = o.created_at AND p.message_id < o.message_id)))`)
+		WHERE ` + firstWaiting)
 )
+
+// firstWaiting holds for an outbox row o that is its dialog's oldest
+// waiting text: the only one of the dialog a claim may take (in order).
+const firstWaiting = `o.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.dialog_id = o.dialog_id AND p.state = 'queued'
+	AND (p.created_at < o.created_at OR (p.created_at = o.created_at AND p.message_id < o.message_id)))`
 
 // enqueue writes the outbox row of message m, just sent to the customer.
 func (t *tx) enqueue(r *sessionRow, m dialog.Message, at int64) error {
