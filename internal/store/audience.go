@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/openlines/openlines/internal/events"
 )
@@ -54,14 +55,38 @@ var qAudience = q(`SELECT id, 'h', operator_id FROM sessions WHERE id IN ({{IDS 
 	UNION ALL SELECT session_id, 'o', user_id FROM session_offers WHERE session_id IN ({{IDS $1}})
 	UNION ALL SELECT session_id, 'j', user_id FROM session_participants WHERE session_id IN ({{IDS $1}})`)
 
+// emitKnown emits an event of a session this transaction leaves as it
+// found it, with the audience its caller read: the holder and the
+// comma-separated users offered or joined. fillAudience leaves such an
+// event alone unless another event of the same session needs the query.
+func (t *tx) emitKnown(e events.Event, holder, offered, joined string) {
+	var h, a []string
+	if holder != "" {
+		h = []string{holder}
+	}
+	for _, list := range []string{offered, joined} {
+		if list != "" {
+			a = append(a, strings.Split(list, ",")...)
+		}
+	}
+	e.Holders = h
+	e.Audience = compactIDs(append(a, h...))
+	if t.known == nil {
+		t.known = map[int]bool{}
+	}
+	t.known[len(t.evs)] = true
+	t.emit(e)
+}
+
 // fillAudience sets Holders and Audience on every event of a session, from
 // the rows as this transaction leaves them plus whoever lost the session
-// in it. One query per transaction, run before commit.
+// in it. One query per transaction, run before commit, unless every event
+// of a session came with its audience (emitKnown).
 func (t *tx) fillAudience() error {
 	var ids []string
 	seen := map[string]bool{}
-	for _, ev := range t.evs {
-		if ev.SessionID != "" && !seen[ev.SessionID] && ev.Type != events.TimersChanged && ev.Type != events.Capacity {
+	for i, ev := range t.evs {
+		if ev.SessionID != "" && !seen[ev.SessionID] && !t.known[i] && ev.Type != events.TimersChanged && ev.Type != events.Capacity {
 			seen[ev.SessionID] = true
 			ids = append(ids, ev.SessionID)
 		}

@@ -8,3 +8,7 @@ func SetSearchHitsMax(n int) (restore func()) {
 	searchHitsMax = n
 	return func() { searchHitsMax = old }
 }
+
+// FastIngested is how many customer messages the store wrote by the batch
+// path (ingestFast), which fills the events' audience itself.
+func (s *Store) FastIngested() int64 { return s.fastIngested.Load() }

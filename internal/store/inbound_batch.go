@@ -29,8 +29,17 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 	if len(keys.args) == 0 {
 		return nil
 	}
+	agg := "group_concat"
+	if t.s.engine == Postgres {
+		agg = "string_agg"
+	}
+	// The audience of a session left unchanged is who holds it (in the
+	// row), is offered it or joined it: read here with the state, so the
+	// transaction needs no audience query of its own (fillAudience).
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT v.column1, m.id IS NOT NULL, c.id, c.name, d.id, d.line_id,
-		`+prefixed("s.", sessionRowCols)+`
+		`+prefixed("s.", sessionRowCols)+`,
+		(SELECT `+agg+`(o.user_id, ',') FROM session_offers o WHERE o.session_id = s.id),
+		(SELECT `+agg+`(p.user_id, ',') FROM session_participants p WHERE p.session_id = s.id)
 		FROM (VALUES `+keys.sql()+`) AS v
 		LEFT JOIN messages m ON m.channel_id = v.column2 AND m.external_id = v.column3
 		LEFT JOIN customers c ON c.channel_id = v.column2 AND c.external_id = v.column4
@@ -43,13 +52,14 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 		fresh                              bool // not a message seen before
 		customer, name, dialogID, dialogLn sql.NullString
 		s                                  sessionRow
+		offered, joined                    sql.NullString
 	}
 	states := make([]state, len(batch))
 	for rows.Next() {
 		var i int
 		var st state
 		var dup bool
-		if err := rows.Scan(append([]any{&i, &dup, &st.customer, &st.name, &st.dialogID, &st.dialogLn}, nullableDests(&st.s)...)...); err != nil {
+		if err := rows.Scan(append(append([]any{&i, &dup, &st.customer, &st.name, &st.dialogID, &st.dialogLn}, nullableDests(&st.s)...), &st.offered, &st.joined)...); err != nil {
 			rows.Close()
 			return err
 		}
@@ -70,6 +80,7 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 	var msgs, touches valuesList
 	lastAt := map[string]int64{}
 	var order []string
+	written := 0
 	for i, r := range batch {
 		if failed[i] {
 			continue
@@ -118,11 +129,13 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 		}
 		lastAt[res.DialogID] = max(lastAt[res.DialogID], at)
 		results[i], done[i] = ingestRes{res: res}, true
-		t.emit(customerMessageCreated(in, res, in.LineID))
+		written++
+		t.emitKnown(customerMessageCreated(in, res, in.LineID), st.s.OperatorID, st.offered.String, st.joined.String)
 	}
 	if len(msgs.args) == 0 {
 		return nil
 	}
+	t.s.fastIngested.Add(int64(written))
 	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO messages (id, workspace_id, dialog_id, session_id, channel_id, direction, author_id, external_id, text, created_at)
 		VALUES `+msgs.sql(), msgs.args...); err != nil {
 		return err

@@ -2,10 +2,14 @@ package store_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/openlines/openlines/internal/channel"
 	"github.com/openlines/openlines/internal/dialog"
+	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/store/storetest"
@@ -174,4 +178,113 @@ func TestInboundToSessionsInWork(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Customers write concurrently to sessions that stay as they are — queued
+// and offered to two operators at once, or in work with a supervisor who
+// joined — so PostgreSQL writes them as batches that read the audience
+// with the state: every message.created names who holds, is offered or
+// joined its session, exactly as the audience query does.
+func TestAudienceOfUnchangedSessions(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		var mu sync.Mutex
+		var evs []events.Event
+		s := storetest.Open(t, engine, store.Options{OnCommit: func(e []events.Event) {
+			mu.Lock()
+			evs = append(evs, e...)
+			mu.Unlock()
+		}})
+		ws, err := s.CreateWorkspace(ctx, "Acme", workspace.Enterprise)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mk := func(email string) user.User {
+			u, err := s.CreateUser(ctx, user.User{WorkspaceID: ws.ID, Email: email, Name: email, Role: user.Manager, Active: true, PasswordHash: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SetPresence(ctx, ws.ID, u.ID, "online"); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		a, b, sup := mk("a@a.test"), mk("b@a.test"), mk("sup@a.test")
+		set := quiet()
+		set.Mode, set.Queue, set.CheckAvailable = line.ModeAll, []string{a.ID, b.ID}, true
+		ln, err := s.CreateLine(ctx, ws.ID, "Support", set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, err := s.CreateChannel(ctx, channel.Channel{WorkspaceID: ws.ID, LineID: ln.ID, Type: channel.TypeAPI, Name: "api"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fixture{s, ws, ln, ch}
+		const customers = 16
+		want := map[string][2]string{} // session → holders, audience (sorted, joined by ",")
+		ab := strings.Join(sortedIDs(a.ID, b.ID), ",")
+		for c := range customers {
+			r, err := s.Ingest(ctx, f.inbound(fmt.Sprint("c", c), fmt.Sprint("c", c, "-0"), "hello"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Distribute(ctx, ln.ID); err != nil {
+				t.Fatal(err)
+			}
+			want[r.SessionID] = [2]string{"", ab}
+			if c%2 == 1 {
+				if err := s.Take(ctx, ws.ID, r.SessionID, a.ID); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Join(ctx, store.Action{WorkspaceID: ws.ID, SessionID: r.SessionID, UserID: sup.ID}); err != nil {
+					t.Fatal(err)
+				}
+				want[r.SessionID] = [2]string{a.ID, strings.Join(sortedIDs(a.ID, sup.ID), ",")}
+			}
+		}
+		mu.Lock()
+		evs = nil
+		mu.Unlock()
+		before := s.FastIngested()
+		var wg sync.WaitGroup
+		for c := range customers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for m := 1; m <= 10; m++ {
+					if _, err := s.Ingest(ctx, f.inbound(fmt.Sprint("c", c), fmt.Sprint("c", c, "-", m), "more")); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if engine == store.Postgres && s.FastIngested() == before {
+			t.Fatal("no message took the batch path: the test checks nothing there")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, ev := range evs {
+			if ev.Type != events.MessageCreated {
+				continue
+			}
+			n++
+			w, ok := want[ev.SessionID]
+			if !ok {
+				t.Fatalf("a message of an unknown session %s", ev.SessionID)
+			}
+			if got := [2]string{strings.Join(ev.Holders, ","), strings.Join(ev.Audience, ",")}; got != w {
+				t.Fatalf("session %s: holders, audience = %q, want %q", ev.SessionID, got, w)
+			}
+		}
+		if n != customers*10 {
+			t.Fatalf("%d message.created events, want %d", n, customers*10)
+		}
+	})
+}
+
+func sortedIDs(ids ...string) []string {
+	slices.Sort(ids)
+	return ids
 }

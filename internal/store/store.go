@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,6 +52,8 @@ type Store struct {
 	read     *sql.DB // SQLite: a read-only pool; PostgreSQL: the same pool
 	clock    clock.Clock
 	onCommit func([]events.Event)
+	// fastIngested counts the customer messages written by ingestFast.
+	fastIngested atomic.Int64
 
 	stmts    map[*query]*sql.Stmt // every registered query, prepared at open
 	settings settingsCache
@@ -274,6 +277,8 @@ type tx struct {
 	evs []events.Event // published after commit
 	// lost: who stopped holding or being offered a session (audience.go)
 	lost map[string]*lost
+	// known: the indexes in evs of events that came with their audience
+	known map[int]bool
 }
 
 // emit collects an event to publish once the transaction has committed.
