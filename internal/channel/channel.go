@@ -2,6 +2,7 @@
 package channel
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,9 +11,10 @@ import (
 	"github.com/openlines/openlines/internal/input"
 )
 
-// Channel types. Only TypeAPI, the plain connector channel, exists so far.
+// Channel types: the plain connector channel and the web-chat widget.
 const (
-	TypeAPI = "api"
+	TypeAPI    = "api"
+	TypeWidget = "widget"
 )
 
 // Channel is one source of messages bound to exactly one line.
@@ -24,12 +26,18 @@ type Channel struct {
 	Name        string    `json:"name"`
 	Active      bool      `json:"active"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Settings are the kind's own (the widget's: channel/widget.Settings).
+	Settings json.RawMessage `json:"settings,omitempty"`
+	// IdentitySecret is the widget's identity secret as stored: sealed
+	// (package secret), never sent.
+	IdentitySecret string `json:"-"`
 }
 
 // ValidateType refuses channel types this build does not know.
 func ValidateType(t string) error {
-	if t != TypeAPI {
-		return apperr.FieldError("type", "%q is not a supported channel type (supported: api)", t)
+	if t != TypeAPI && t != TypeWidget {
+		return apperr.FieldError("type", "%q is not a supported channel type (supported: api, widget)", t).
+			With("not_one_of", map[string]any{"allowed": []string{TypeAPI, TypeWidget}})
 	}
 	return nil
 }

@@ -67,6 +67,10 @@ type Event struct {
 	// the WebSocket hub filters events by them (the rights' scopes), so
 	// that whoever loses a session hears of it too. The store fills both
 	// for every event of a session before the transaction commits.
+	// Customer, on a customer's message, is its channel and customer
+	// external id ("channel/external"): a widget visitor's socket opened
+	// before the dialog existed finds its dialog by it.
+	Customer string    `json:"customer,omitempty"`
 	Holders  []string  `json:"holders,omitempty"`
 	Audience []string  `json:"audience,omitempty"`
 	At       time.Time `json:"at"`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -12,17 +13,26 @@ import (
 )
 
 var (
-	qInsertChannel = q(`INSERT INTO channels (id, workspace_id, line_id, type, name, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
+	qInsertChannel = q(`INSERT INTO channels (id, workspace_id, line_id, type, name, active, created_at, settings, identity_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
 	qLineExists    = q(`SELECT COUNT(*) FROM lines WHERE workspace_id = $1 AND id = $2`)
 )
 
-const channelCols = `id, workspace_id, line_id, type, name, active, created_at`
+const channelCols = `id, workspace_id, line_id, type, name, active, created_at, settings`
 
 func scanChannel(sc interface{ Scan(...any) error }) (channel.Channel, error) {
+	return scanChannelWith(sc)
+}
+
+// scanChannelWith scans channelCols and then extra.
+func scanChannelWith(sc interface{ Scan(...any) error }, extra ...any) (channel.Channel, error) {
 	var c channel.Channel
 	var created int64
-	err := sc.Scan(&c.ID, &c.WorkspaceID, &c.LineID, &c.Type, &c.Name, &c.Active, &created)
+	var settings string
+	err := sc.Scan(append([]any{&c.ID, &c.WorkspaceID, &c.LineID, &c.Type, &c.Name, &c.Active, &created, &settings}, extra...)...)
 	c.CreatedAt = fromMicros(created)
+	if settings != "" && settings != "{}" {
+		c.Settings = json.RawMessage(settings)
+	}
 	return c, err
 }
 
@@ -40,7 +50,9 @@ func (s *Store) CreateChannelWithKey(ctx context.Context, c channel.Channel, has
 }
 
 func (s *Store) createChannel(ctx context.Context, c channel.Channel, hash, hint string) (channel.Channel, ChannelKey, error) {
-	c.ID = newID()
+	if c.ID == "" {
+		c.ID = newID()
+	}
 	c.Active = true
 	c.CreatedAt = s.now()
 	var k ChannelKey
@@ -52,7 +64,11 @@ func (s *Store) createChannel(ctx context.Context, c channel.Channel, hash, hint
 		if n == 0 {
 			return apperr.NotFoundf("line %s not found", c.LineID)
 		}
-		if _, err := t.exec(qInsertChannel, c.ID, c.WorkspaceID, c.LineID, c.Type, c.Name, c.Active, micros(c.CreatedAt)); err != nil {
+		settings := "{}"
+		if len(c.Settings) > 0 {
+			settings = string(c.Settings)
+		}
+		if _, err := t.exec(qInsertChannel, c.ID, c.WorkspaceID, c.LineID, c.Type, c.Name, c.Active, micros(c.CreatedAt), settings, c.IdentitySecret); err != nil {
 			return err
 		}
 		if hash != "" {
@@ -91,18 +107,16 @@ func (s *Store) ListChannels(ctx context.Context, wsID, lineID string) ([]channe
 // active flag of its line. It is on every inbound message's path, so the
 // answer is cached for targetTTL; a change of a line (settings, active,
 // deletion, a plan that deactivates it) on this node clears the cache at
-// once, and other nodes see it within targetTTL.
+// once, and other nodes see it within targetTTL. An empty wsID finds the
+// channel in any workspace: the widget's public routes know only its id.
 func (s *Store) InboundTarget(ctx context.Context, wsID, channelID string) (c channel.Channel, lineActive bool, err error) {
 	key := wsID + "/" + channelID
 	t, gen, ok := s.targets.get(key, s.clock.Now())
 	if ok {
 		return t.ch, t.lineActive, nil
 	}
-	var created int64
-	err = s.read.QueryRowContext(ctx, `SELECT `+prefixed("c.", channelCols)+`, l.active FROM channels c JOIN lines l ON l.id = c.line_id
-		WHERE c.workspace_id = $1 AND c.id = $2`, wsID, channelID).
-		Scan(&c.ID, &c.WorkspaceID, &c.LineID, &c.Type, &c.Name, &c.Active, &created, &lineActive)
-	c.CreatedAt = fromMicros(created)
+	c, err = scanChannelWith(s.read.QueryRowContext(ctx, `SELECT `+prefixed("c.", channelCols)+`, l.active FROM channels c JOIN lines l ON l.id = c.line_id
+		WHERE ($1 = '' OR c.workspace_id = $1) AND c.id = $2`, wsID, channelID), &lineActive)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, apperr.NotFoundf("channel %s not found", channelID)
 	}

@@ -388,7 +388,7 @@ func (t *tx) customerWrote(wsID, sessionID, text string, at int64) (string, sql.
 func customerMessageCreated(in dialog.Inbound, res dialog.InboundResult, lineID string) events.Event {
 	ext := in.ExternalID
 	return events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
-		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
+		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Customer: in.ChannelID + "/" + in.Customer.ExternalID, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
 			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}}
 }
 
