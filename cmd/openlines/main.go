@@ -297,6 +297,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.MaxBody, "max-body", 1<<20, "largest accepted request body in bytes")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a stop waits for requests in flight")
+	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of the server key that seals secrets at rest, created on first run (default: secret.key beside a SQLite database; for PostgreSQL in the user's config directory — give every node the same file)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -538,6 +539,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.DB, "db", "./data/demo.db", "database: a SQLite file path or a postgres:// URL")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP listen address host:port")
 	pace := fs.Duration("pace", 8*time.Second, "average time between two customer messages")
+	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of the server key that seals secrets at rest (default: secret.key beside a SQLite database)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -14,15 +14,20 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	channelapi "github.com/openlines/openlines/internal/channel/api"
+	"github.com/openlines/openlines/internal/channel/widget"
 	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/delivery"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
 	"github.com/openlines/openlines/internal/realtime"
 	"github.com/openlines/openlines/internal/routing"
+	"github.com/openlines/openlines/internal/secret"
 	"github.com/openlines/openlines/internal/store"
 	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/web"
@@ -42,6 +47,9 @@ type Config struct {
 	Version         string
 	// TrustedProxies: reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// SecretKeyFile holds the server key that seals secrets at rest
+	// (SecretKeyPath: beside a SQLite database by default).
+	SecretKeyFile string
 }
 
 // Bootstrap creates, on a database without users, a workspace and its first
@@ -111,6 +119,24 @@ type StackOptions struct {
 	SecureCookies  bool
 	Version        string
 	TrustedProxies []netip.Prefix
+	SecretKeyFile  string // "": SecretKeyPath(dsn)
+}
+
+// SecretKeyPath is where the server key lives when no file is named: beside
+// a SQLite database (backing up the directory keeps both; the database
+// alone does not carry the secrets), or for PostgreSQL in the user's
+// configuration directory — every node of a cluster must be given the
+// same file with --secret-key-file.
+func SecretKeyPath(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			dir = "."
+		}
+		return filepath.Join(dir, "openlines", "secret.key")
+	}
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	return filepath.Join(filepath.Dir(path), "secret.key")
 }
 
 // Start opens the database named by dsn and starts the routing engine.
@@ -120,6 +146,17 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
+	}
+	keyFile := o.SecretKeyFile
+	if keyFile == "" {
+		keyFile = SecretKeyPath(dsn)
+	}
+	box, created, err := secret.LoadOrCreate(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("the server key (%s): %w", keyFile, err)
+	}
+	if created {
+		o.Logger.Info("created the server key that seals secrets at rest; keep it with the database's backups", "file", keyFile)
 	}
 	bus := events.NewLocal()
 	st, err := store.Open(ctx, dsn, store.Options{Clock: o.Clock, OnCommit: bus.Publish})
@@ -136,21 +173,26 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 		return st.TouchPresence(ctx, refs)
 	}})
 	unsubHub := bus.Subscribe(hub.OnEvents)
+	visitors := realtime.NewVisitors(o.Logger)
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
 	// Each channel kind's package brings the sender of its outbound.
 	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger, Senders: map[string]delivery.Sender{
 		channelapi.Type: channelapi.Sender,
+		widget.Type:     widget.Sender,
 	}})
 	unsubOutbox := bus.Subscribe(outbox.OnEvents)
 	outboxDone := make(chan struct{})
 	go func() { outbox.Run(engineCtx); close(outboxDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
-		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler()})
+		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler(), Visitors: visitors, Secrets: box})
 	unsubAPI := bus.Subscribe(api.OnEvents)
+	unsubVisitors := bus.Subscribe(visitors.OnEvents)
 	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, stop: func() {
 		hub.Close()
+		visitors.Close()
+		unsubVisitors()
 		stopEngine()
 		<-engineDone // before the store closes
 		<-outboxDone
@@ -190,7 +232,8 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 // bound to ctx and returns what to print under the URL), serves until ctx
 // ends and shuts down cleanly. The URL is printed once the server is ready.
 func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready func(ctx context.Context, st *Stack, url string) (string, error)) error {
-	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version, TrustedProxies: cfg.TrustedProxies})
+	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version, TrustedProxies: cfg.TrustedProxies,
+		SecretKeyFile: cfg.SecretKeyFile})
 	if err != nil {
 		return err
 	}

@@ -154,6 +154,16 @@ var matrix = map[string]entry{
 	"POST /api/v1/auth/login":                         {public: true},
 	"POST /api/v1/auth/logout":                        {public: true},
 	"POST /api/v1/ratings/{token}":                    {public: true},
+	"GET /widget/v1/channels/{id}":                    {public: true},
+	"POST /widget/v1/channels/{id}/visitors":          {public: true},
+	"GET /widget/v1/messages":                         {public: true},
+	"POST /widget/v1/messages":                        {public: true},
+	"POST /widget/v1/typing":                          {public: true},
+	"POST /widget/v1/rating":                          {public: true},
+	"POST /widget/v1/seen":                            {public: true},
+	"PATCH /api/v1/channels/{id}":                     {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
+	"GET /api/v1/channels/{id}/identity-secret":       {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
+	"POST /api/v1/channels/{id}/identity-secret":      {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"GET /api/v1/me":                                  {want: anyone},
 	"GET /api/v1/tokens":                              {want: anyone},
 	"POST /api/v1/tokens":                             {want: anyone},
@@ -427,6 +437,8 @@ func (w *mworld) request(pattern string, c *mcaller, rel string) (method, path s
 		}
 		set("id", ch)
 		switch pattern {
+		case "PATCH /api/v1/channels/{id}":
+			body = map[string]any{"name": "Probe"}
 		case "POST /api/v1/channels/{id}/messages":
 			n := w.next()
 			body = map[string]any{"customer": map[string]any{"external_id": "m-" + n}, "message": map[string]any{"external_id": "m-" + n, "text": "hi"}}

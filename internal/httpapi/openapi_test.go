@@ -27,6 +27,10 @@ var oaPublic = []string{
 	"GET /readyz",
 	"GET /metrics",
 	"GET /api/v1/openapi.json",
+	"GET /widget/v1/channels/{id}",
+	"POST /widget/v1/messages",
+	"GET /widget/v1/socket",
+	"GET /widget.js",
 }
 
 // oaParamRE finds the wildcards of a path template: {id}, {rest...}; {$} is

@@ -56,6 +56,8 @@ func (s *Server) registerAPI() {
 	s.handle("POST /api/v1/dialogs/{id}/messages", member, s.reply)
 	s.handle("POST /api/v1/dialogs/{id}/read", member, s.markRead)
 	s.registerRouting()
+	s.registerWidget()
+	s.registerChannelAdmin()
 }
 
 // --- workspace ---
@@ -418,8 +420,9 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p principa
 
 func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req struct {
-		Type string `json:"type"`
-		Name string `json:"name"`
+		Type     string          `json:"type"`
+		Name     string          `json:"name"`
+		Settings json.RawMessage `json:"settings"`
 	}
 	if err := decode(r, &req); err != nil {
 		return err
@@ -430,6 +433,12 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, p princip
 	name, err := channel.ValidateName(req.Name, req.Type)
 	if err != nil {
 		return err
+	}
+	if req.Type == channel.TypeWidget {
+		return s.newWidgetChannel(w, r, p, name, req.Settings)
+	}
+	if len(req.Settings) > 0 && string(req.Settings) != "null" {
+		return apperr.FieldError("settings", "a %s channel has no settings", req.Type)
 	}
 	// With its first key, shown this once: what the connector posts with.
 	secret, hash, err := user.NewSecret(ChannelKeyPrefix)
@@ -464,7 +473,14 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p principal)
 		}{c.ID, c.Type})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, c)
+	h, err := s.store.ChannelHealth(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		channel.Channel
+		Health store.ChannelHealth `json:"health"`
+	}{c, h})
 	return nil
 }
 

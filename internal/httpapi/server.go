@@ -25,6 +25,7 @@ import (
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/metrics"
 	"github.com/openlines/openlines/internal/realtime"
+	"github.com/openlines/openlines/internal/secret"
 	"github.com/openlines/openlines/internal/store"
 )
 
@@ -50,6 +51,12 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Web serves the browser application at /; nil serves none.
 	Web http.Handler
+	// Visitors serves the widget visitors' WebSockets; nil: none.
+	Visitors *realtime.Visitors
+	// Secrets seals what must be read back (a widget's identity secret)
+	// with the server key; nil uses a key that lives as long as the
+	// process (tests only: app.Start always gives the server's key).
+	Secrets *secret.Box
 }
 
 // Route is one registered endpoint with what it asks of the caller, listed
@@ -81,6 +88,9 @@ type Server struct {
 	auth     *authCache
 	// hashSlots bounds concurrent argon2id computations (19 MiB each).
 	hashSlots chan struct{}
+
+	widget  widgetLimits
+	secrets *secret.Box
 
 	unavailable *metrics.CounterVec
 	draining    atomic.Bool
@@ -135,7 +145,10 @@ func New(cfg Config) *Server {
 		cfg.Metrics = metrics.NewRegistry()
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), logins: newLoginGuard(defaultLoginLimits),
-		hashSlots: make(chan struct{}, max(2, runtime.NumCPU())), auth: newAuthCache()}
+		hashSlots: make(chan struct{}, max(2, runtime.NumCPU())), auth: newAuthCache(), widget: newWidgetLimits(), secrets: cfg.Secrets}
+	if s.secrets == nil {
+		s.secrets = secret.Ephemeral()
+	}
 	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
 	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
 	s.unavailable = cfg.Metrics.Counter("openlines_http_unavailable_total", "503 answers by cause (database connection, timeout, busy, shutdown).", "cause")
@@ -163,6 +176,9 @@ func New(cfg Config) *Server {
 	// Ratings come from the customer's side (a widget on any site) and carry
 	// their own token, never a cookie.
 	csrf.AddInsecureBypassPattern("POST /api/v1/ratings/{token}")
+	// The widget's routes never read a cookie: a visitor is its bearer
+	// token, and the sites that may call them are the channel's (CORS).
+	csrf.AddInsecureBypassPattern("POST /widget/v1/")
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.New(apperr.Forbidden, "cross-origin request refused (CSRF protection)"))
 	}))
