@@ -48,7 +48,8 @@ var static embed.FS
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
-// Handler serves / (the application shell) and /assets/… (modules, styles).
+// Handler serves / (the application shell), /assets/… (modules, styles)
+// and /widget.js (the web-chat widget that sites embed, docs/WIDGET.md).
 // Files are revalidated on every load (no-cache) against a content hash
 // (ETag), so a new binary is picked up at once and an unchanged file costs
 // a 304.
@@ -75,6 +76,10 @@ func Handler() http.Handler {
 	}
 	files := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/widget.js" {
+			serveWidget(w, r, sub, etags["widget.js"])
+			return
+		}
 		w.Header().Set("Content-Security-Policy", CSP)
 		w.Header().Set("Cache-Control", "no-cache")
 		if r.URL.Path == "/" {
@@ -92,6 +97,25 @@ func Handler() http.Handler {
 		r2.URL.Path = "/" + name
 		files.ServeHTTP(w, r2)
 	})
+}
+
+// serveWidget serves the web-chat widget's script, which other sites
+// embed: it may be loaded from any origin (Cross-Origin-Resource-Policy),
+// and it carries no CSP, which would mean nothing for a script anyway.
+// Like the other files it is revalidated against its ETag.
+func serveWidget(w http.ResponseWriter, r *http.Request, sub fs.FS, etag string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", etag)
+	http.ServeFileFS(w, r, sub, "widget.js")
 }
 
 // notFoundPage is what a browser gets for a path the application does not

@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { h, add, replace, avatar } from './dom.js';
 import { secretCard, keysButton } from './channel-keys.js';
+import { channelDetail, healthSummary, kindLabel, WIDGET } from './channel-widget.js';
 import { t, fmtDate, fmtNumber } from './i18n.js';
 import {
   field, input, textarea, select, toggle, radioCards, radioValue, duration, section,
@@ -412,24 +413,41 @@ export function mountLine(root, ctx, params) {
 
   // --- channels ---
 
+  // The line's channels, each with its health; one of them opened below
+  // the list (#/lines/{id}/channels/{channel}: channel-widget.js).
+  // Connecting one picks its kind: an API channel's first key is shown
+  // once; a new widget opens at once, with its snippet.
   function channelsTab() {
+    const connect = ctx.can('channels.connect');
+    const open = openChannelOf(location.hash);
     const box = h('div', { class: 'card card-flush' }, h('div', { class: 'list-empty' }, t('common.loading')));
     const name = h('input', { class: 'input', name: 'name', testid: 'channel-name', placeholder: t('channels.namePlaceholder'), autocomplete: 'off' });
-    const btn = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'channel-create' }, t('channels.create'));
+    const btn = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'channel-create' }, t('channels.connectBtn'));
+    const kindHint = h('p', { class: 'muted', testid: 'channel-type-hint' });
     const form = h('form', { class: 'card', novalidate: true, testid: 'channel-form' },
       h('h2', { class: 'card-title' }, t('channels.new')),
-      h('p', { class: 'muted' }, t('channels.apiHint')),
-      h('div', { class: 'inline-form' }, field(t('channels.name'), name, { name: 'name' }),
-        h('input', { type: 'hidden', name: 'type', value: 'api' }), btn),
-      errorSlot(''), errorSlot('type'));
+      h('div', { class: 'field' }, h('span', { class: 'field-label' }, t('channels.type')),
+        radioCards('type', 'api', [['api', t('channels.typeApi'), t('channels.typeApiHint')], ['widget', t('channels.typeWidget'), t('channels.typeWidgetHint')]]),
+        errorSlot('type')),
+      kindHint,
+      h('div', { class: 'inline-form' }, field(t('channels.name'), name, { name: 'name' }), btn),
+      errorSlot(''));
+    const syncKind = () => { kindHint.textContent = radioValue(form, 'type') === WIDGET ? t('channels.widgetHint') : t('channels.apiHint'); };
+    form.addEventListener('change', syncKind);
+    syncKind();
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       clearErrors(form);
       btn.disabled = true;
+      const type = radioValue(form, 'type') || 'api';
       try {
-        const c = await api('POST', '/api/v1/lines/' + encodeURIComponent(id) + '/channels', { type: 'api', name: name.value });
+        const c = await api('POST', '/api/v1/lines/' + encodeURIComponent(id) + '/channels', { type, name: name.value });
         name.value = '';
         ctx.toast(t('channels.created'), 'ok');
+        if (c.type === WIDGET) {
+          ctx.navigate(channelHash(c.id));
+          return;
+        }
         showKey(c);
         loadChannels();
       } catch (err) {
@@ -438,6 +456,14 @@ export function mountLine(root, ctx, params) {
         btn.disabled = false;
       }
     });
+    // Each row's health comes with the channel (GET /api/v1/channels/{id}).
+    const healthCell = (c) => {
+      const cell = h('td', { testid: 'channel-health-cell' }, c.health !== undefined ? healthSummary(c.health) : h('span', { class: 'muted' }, '…'));
+      if (c.health === undefined) {
+        api('GET', '/api/v1/channels/' + encodeURIComponent(c.id)).then((full) => replace(cell, healthSummary(full.health)), () => replace(cell, healthSummary(null)));
+      }
+      return cell;
+    };
     async function loadChannels() {
       try {
         const r = await api('GET', '/api/v1/lines/' + encodeURIComponent(id) + '/channels');
@@ -446,15 +472,17 @@ export function mountLine(root, ctx, params) {
           replace(box, h('div', { class: 'list-empty', testid: 'channels-empty' }, t('channels.empty')));
           return;
         }
-        replace(box, h('table', { class: 'table', testid: 'channels-table' },
-          h('thead', {}, h('tr', {}, h('th', {}, t('channels.col.name')), h('th', {}, t('channels.col.type')), h('th', {}, t('channels.col.id')), h('th', {}, t('channels.col.status')), h('th', {}, t('channels.col.created')), h('th', {}))),
-          h('tbody', {}, r.channels.map((c) => h('tr', { testid: 'channel-row', dataset: { channelId: c.id } },
-            h('td', { class: 'strong' }, c.name),
-            h('td', {}, h('span', { class: 'chip chip-type', testid: 'channel-type' }, t('channelType.' + c.type))),
+        replace(box, h('table', { class: 'table channels-table', testid: 'channels-table' },
+          h('thead', {}, h('tr', {}, h('th', {}, t('channels.col.name')), h('th', {}, t('channels.col.type')), h('th', {}, t('channels.col.health')),
+            h('th', {}, t('channels.col.status')), h('th', {}, t('channels.col.id')), h('th', {}, t('channels.col.created')), h('th', {}))),
+          h('tbody', {}, r.channels.map((c) => h('tr', { testid: 'channel-row', dataset: { channelId: c.id }, class: c.id === open ? 'row-current' : null },
+            h('td', { class: 'strong' }, h('a', { href: channelHash(c.id), class: 'strong-link', testid: 'channel-open', 'aria-current': c.id === open ? 'true' : false }, c.name)),
+            h('td', {}, h('span', { class: 'chip chip-type', testid: 'channel-type' }, kindLabel(c.type))),
+            healthCell(c),
+            h('td', {}, h('span', { class: ['chip', c.active ? 'chip-ok' : 'chip-off'], testid: 'channel-status' }, c.active ? t('widget.on') : t('widget.off'))),
             h('td', {}, h('code', { class: 'code' }, c.id)),
-            h('td', {}, h('span', { class: ['chip', c.active ? 'chip-ok' : 'chip-off'] }, c.active ? t('common.active') : t('common.inactive'))),
             h('td', { class: 'muted' }, fmtDate(c.created_at)),
-            h('td', {}, ctx.can('channels.connect') ? keysButton(ctx, c) : null))))));
+            h('td', {}, connect && c.type === 'api' ? keysButton(ctx, c) : null))))));
       } catch (e) {
         if (alive) replace(box, h('p', { class: 'form-error' }, e.message));
       }
@@ -462,9 +490,15 @@ export function mountLine(root, ctx, params) {
     // A new channel's key is shown this once: the connector posts with it.
     const keyBox = h('div', {});
     const showKey = (c) => c.key && replace(keyBox, secretCard(ctx, t('channels.keyTitle', { name: c.name }), c.key.secret));
+    const detail = open ? channelDetail(ctx, open, {
+      onChange: () => loadChannels(),
+      onClose: () => ctx.navigate('#/lines/' + encodeURIComponent(id) + '/channels'),
+    }) : null;
     loadChannels();
-    return h('div', { class: 'stack' }, box, keyBox, ctx.can('channels.connect') ? form : null);
+    return h('div', { class: 'stack' }, box, keyBox, detail, connect ? form : null);
   }
+
+  const channelHash = (cid) => '#/lines/' + encodeURIComponent(id) + '/channels/' + encodeURIComponent(cid);
 
   // --- other ---
 
@@ -552,4 +586,12 @@ function intOf(v) {
   if (s === '') return 0;
   const n = Number(s);
   return Number.isFinite(n) ? Math.trunc(n) : -1;
+}
+
+// openChannelOf reads the channel a Channels tab opens from its address,
+// #/lines/{id}/channels/{channel} (the router passes the line and the tab).
+function openChannelOf(hash) {
+  const parts = String(hash || '').replace(/^#\/?/, '').split('/');
+  if (parts[0] !== 'lines' || parts[2] !== 'channels' || !parts[3]) return '';
+  try { return decodeURIComponent(parts[3]); } catch (e) { return ''; }
 }
