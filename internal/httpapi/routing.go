@@ -109,12 +109,8 @@ func (s *Server) customerTyping(w http.ResponseWriter, r *http.Request, p princi
 	if err != nil {
 		return err
 	}
-	ev := events.Event{Type: events.Typing, WorkspaceID: p.ws(), DialogID: dialogID, Reason: "customer", At: time.Now().UTC()}
-	if err := s.typingAudience(r.Context(), p, &ev, true); err != nil {
+	if err := s.publishCustomerTyping(r.Context(), p.ws(), dialogID); err != nil {
 		return err
-	}
-	if s.cfg.Publish != nil {
-		s.cfg.Publish([]events.Event{ev})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -316,19 +312,34 @@ func (s *Server) transferTargets(w http.ResponseWriter, r *http.Request, p princ
 // rate takes a customer's rating: public, authorised by the token of the
 // rating request, and callable cross-origin (a chat widget on any site).
 func (s *Server) rate(w http.ResponseWriter, r *http.Request, p principal) error {
+	req, err := decodeRating(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Rate(r.Context(), r.PathValue("token"), req.value, req.comment); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "rated"})
+	return nil
+}
+
+// rating is a customer's rating as a body gives it.
+type rating struct {
+	value   int
+	comment string
+}
+
+// decodeRating reads {"value", "comment"?}: the ratings route's and the widget's.
+func decodeRating(r *http.Request) (rating, error) {
 	var req struct {
 		Value   *int   `json:"value"`
 		Comment string `json:"comment"`
 	}
 	if err := decode(r, &req); err != nil {
-		return err
+		return rating{}, err
 	}
 	if req.Value == nil {
-		return apperr.FieldError("value", "is required: 1 (like) or 0 (dislike), or 1 to 5 stars, as the line asks")
+		return rating{}, apperr.FieldError("value", "is required: 1 (like) or 0 (dislike), or 1 to 5 stars, as the line asks").With("required", nil)
 	}
-	if err := s.store.Rate(r.Context(), r.PathValue("token"), *req.Value, req.Comment); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "rated"})
-	return nil
+	return rating{*req.Value, req.Comment}, nil
 }

@@ -385,15 +385,9 @@ func (s *Server) publishCustomerTyping(ctx context.Context, wsID, dialogID strin
 }
 
 func (s *Server) widgetRate(w http.ResponseWriter, r *http.Request, _ principal) error {
-	var req struct {
-		Value   *int   `json:"value"`
-		Comment string `json:"comment"`
-	}
-	if err := decode(r, &req); err != nil {
+	req, err := decodeRating(r)
+	if err != nil {
 		return err
-	}
-	if req.Value == nil {
-		return apperr.FieldError("value", "is required").With("required", nil)
 	}
 	v, _, err := s.widgetVisitor(w, r)
 	if err != nil {
@@ -412,7 +406,7 @@ func (s *Server) widgetRate(w http.ResponseWriter, r *http.Request, _ principal)
 	if token == "" {
 		return apperr.New(apperr.Conflict, "no conversation of yours waits for a rating")
 	}
-	if err := s.store.Rate(r.Context(), token, *req.Value, req.Comment); err != nil {
+	if err := s.store.Rate(r.Context(), token, req.value, req.comment); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
