@@ -16,6 +16,7 @@ import (
 // channel's health, and the receipts a widget sends for what it showed.
 
 var (
+	qLockChannel     = q(`SELECT ` + channelCols + ` FROM channels WHERE workspace_id = $1 AND id = $2{{FOR_UPDATE}}`)
 	qUpdateChannel   = q(`UPDATE channels SET name = $3, active = $4, settings = $5 WHERE workspace_id = $1 AND id = $2`)
 	qChannelSecret   = q(`SELECT identity_secret FROM channels WHERE workspace_id = $1 AND id = $2`)
 	qSetSecret       = q(`UPDATE channels SET identity_secret = $3 WHERE workspace_id = $1 AND id = $2`)
@@ -38,7 +39,7 @@ var (
 func (s *Store) UpdateChannel(ctx context.Context, wsID, id string, change func(*channel.Channel) error) (channel.Channel, error) {
 	var out channel.Channel
 	err := s.inTx(ctx, func(t *tx) error {
-		old, err := scanChannel(t.tx.QueryRowContext(t.ctx, `SELECT `+channelCols+` FROM channels WHERE workspace_id = $1 AND id = $2`+s.forUpdate(), wsID, id))
+		old, err := scanChannel(t.stmt(qLockChannel).QueryRowContext(t.ctx, wsID, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.NotFoundf("channel %s not found", id)
 		}
@@ -64,14 +65,6 @@ func (s *Store) UpdateChannel(ctx context.Context, wsID, id string, change func(
 		s.targets.clear() // after the commit: no read can refill it with the old channel
 	}
 	return out, dbErr(err, "update channel")
-}
-
-// forUpdate is a row lock on PostgreSQL (SQLite's writer is exclusive).
-func (s *Store) forUpdate() string {
-	if s.engine == Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
 }
 
 // ChannelSecret returns a channel's identity secret as stored (sealed).
