@@ -199,10 +199,22 @@ func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		c.Close()
 		return nil, nil, err
 	}
-	var r io.Reader = c
-	if n := brw.Reader.Buffered(); n > 0 { // the client wrote before the upgrade finished
-		b, _ := brw.Reader.Peek(n)
-		r = io.MultiReader(bytes.NewReader(bytes.Clone(b)), c)
+	return c, bufio.NewReadWriter(carryOver(brw.Reader, c, readBuffer), bufio.NewWriterSize(c, writeBuffer)), nil
+}
+
+// carryOver returns a reader of c with a buffer of size bytes that holds
+// what old had read from c already (a client may write its first frame
+// before the upgrade's answer has gone). The bytes are in the new reader's
+// buffer, not behind it: the library resets the reader it is handed onto
+// the connection, keeping only what is buffered, so bytes queued behind an
+// io.MultiReader were lost and the next frame was read from its middle.
+func carryOver(old *bufio.Reader, c io.Reader, size int) *bufio.Reader {
+	n := old.Buffered()
+	if n == 0 {
+		return bufio.NewReaderSize(c, size)
 	}
-	return c, bufio.NewReadWriter(bufio.NewReaderSize(r, readBuffer), bufio.NewWriterSize(c, writeBuffer)), nil
+	b, _ := old.Peek(n)
+	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(b)), c), max(size, n))
+	r.Peek(n) // from the bytes only: a bytes.Reader gives all n at once
+	return r
 }

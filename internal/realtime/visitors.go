@@ -93,10 +93,7 @@ type visitorConn struct {
 func (v *Visitors) Serve(w http.ResponseWriter, r *http.Request, auth func(ctx context.Context, h Hello) (*Visitor, websocket.StatusCode, string)) {
 	// Any site may open the socket: which sites may is the channel's
 	// setting, checked by auth against the Origin once the token is known.
-	// net/http's own buffers, not smallBuffers: with smallBuffers a hello
-	// written at once after the upgrade was misread now and then
-	// (TestWidgetSocket, "unexpected rsv bits"); the cause is open.
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept has answered
 	}
