@@ -17,10 +17,10 @@ import (
 const benchUsage = `Usage: openlines bench <scenario> [flags]
        openlines bench --scenario <scenario> [flags]
 
-Drives a running OpenLines server through its public API (HTTP under /api/v1
-and the operators' WebSocket) and prints throughput, latency percentiles
+Drives a running OpenLines server through its public API (HTTP under /api/v1,
+the operators' WebSocket, the widget's /widget/v1 and its socket) and prints throughput, latency percentiles
 (p50/p90/p99/max), errors by HTTP status, and the server's memory when it runs
-on this machine. Every run creates its own line, API channel and operators
+on this machine. Every run creates its own line, channel and operators
 (signed in as an administrator) and removes them afterwards, so runs are
 repeatable. In the same run it drives a bare net/http handler on 127.0.0.1 flat
 out with the same client and connections for as long, and reports every
@@ -45,6 +45,17 @@ Scenarios:
                  --customers dialogs write at --rate (default 1000/s): time from
                  sending the request, and from its acknowledgement, to the
                  message.created event on each screen
+  widget-sockets --sockets idle web-chat visitors' WebSockets on a widget channel
+                 (each visitor created through /widget/v1, hello, ready), held
+                 open for --hold: server RSS before and after, and per socket
+  widget-latency --customers widget visitors, each with a dialog taken by one of
+                 --operators operators; the operators reply at --rate (default
+                 1000/s): time to the message on the visitor's socket; then the
+                 visitors write at --rate: time to each operator's screen
+
+Widget visitors are limited per client address by the server (20 new a minute,
+200 messages in 10 s); on a loopback URL the run spreads its visitors over
+addresses of 127.0.0.0/8, 10 on each, as many people on as many addresses.
 
 The run stops after --count requests or --duration, whichever comes first
 (with --count alone, after at most an hour).
@@ -55,6 +66,8 @@ Examples:
   openlines bench backlog --sessions 10000 --operators 100
   openlines bench sockets --sockets 10000 --hold 30s
   openlines bench latency --rate 1000/s --customers 100 --operators 10 --duration 20s
+  openlines bench widget-sockets --sockets 10000 --hold 30s
+  openlines bench widget-latency --rate 1000/s --duration 20s
 
 Flags:
 `

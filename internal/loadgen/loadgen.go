@@ -30,15 +30,17 @@ import (
 
 // Scenarios.
 const (
-	Messages      = "messages"      // messages from existing customers into their dialogs
-	Conversations = "conversations" // every message from a new customer: a new dialog and session
-	Backlog       = "backlog"       // waiting sessions, then operators come online: offers per second
-	Sockets       = "sockets"       // idle operator WebSockets: server memory per socket
-	LatencyS      = "latency"       // customer → operator's screen at a fixed rate
+	Messages      = "messages"       // messages from existing customers into their dialogs
+	Conversations = "conversations"  // every message from a new customer: a new dialog and session
+	Backlog       = "backlog"        // waiting sessions, then operators come online: offers per second
+	Sockets       = "sockets"        // idle operator WebSockets: server memory per socket
+	LatencyS      = "latency"        // customer → operator's screen at a fixed rate
+	WidgetSockets = "widget-sockets" // idle widget visitors' WebSockets: server memory per socket
+	WidgetLatency = "widget-latency" // operator ↔ widget visitor at a fixed rate
 )
 
 // ScenarioNames lists the scenarios in the order of the help text.
-var ScenarioNames = []string{Messages, Conversations, Backlog, Sockets, LatencyS}
+var ScenarioNames = []string{Messages, Conversations, Backlog, Sockets, LatencyS, WidgetSockets, WidgetLatency}
 
 // Limits of the configuration: every run is bounded in count and time.
 const (
@@ -64,15 +66,15 @@ type Config struct {
 	Rate        float64       // requests per second in total; 0: flat out (latency: default 1000)
 	Duration    time.Duration // how long to send (default 10s)
 	Count       int           // stop after this many requests (0: no limit)
-	Customers   int           // messages: customers (dialogs) made in the warm-up (default 1000); latency: dialogs (default 100)
+	Customers   int           // messages: customers (dialogs) made in the warm-up (default 1000); latency: dialogs (default 100); widget-latency: visitors with a dialog (default max(100, 0.6 × rate))
 	Sessions    int           // backlog: waiting sessions (default 1000)
-	Operators   int           // backlog, latency: operators; sockets: accounts the sockets are spread over (default 10)
+	Operators   int           // backlog, latency: operators; sockets: accounts the sockets are spread over (default 10); widget-latency: operators who take the dialogs (default 1)
 	// OperatorRole is the role of the operators the run creates (default
 	// director: every screen sees every dialog, the widest fan-out; with
 	// manager each screen sees only its own dialogs, and latency counts
 	// a message as delivered once it reaches any screen).
 	OperatorRole string
-	Sockets      int           // sockets: WebSockets to open (default 1000)
+	Sockets      int           // sockets, widget-sockets: WebSockets to open (default 1000)
 	Hold         time.Duration // sockets: how long to hold them open (default 10s)
 	Timeout      time.Duration // per request, for events to arrive and for a backlog to drain (default 30s)
 	NoBaseline   bool
@@ -108,6 +110,13 @@ func (c *Config) Normalize() error {
 	}
 	def(&c.Connections, 32)
 	def(&c.Sessions, 1000)
+	if c.Scenario == WidgetLatency {
+		def(&c.Operators, 1)
+		if c.Rate == 0 {
+			c.Rate = 1000
+		}
+		def(&c.Customers, max(100, widgetVisitorsFor(c.Rate)))
+	}
 	def(&c.Operators, 10)
 	def(&c.Sockets, 1000)
 	if c.Scenario == LatencyS {
@@ -152,6 +161,12 @@ func (c *Config) Normalize() error {
 		return fmt.Errorf("timeout %v is out of range 100ms..1h", c.Timeout)
 	case c.Scenario == Backlog && c.Sessions > 1000*c.Operators:
 		return fmt.Errorf("sessions %d: an operator holds at most 1000 open sessions, so %d operators drain at most %d", c.Sessions, c.Operators, 1000*c.Operators)
+	case c.Scenario == WidgetLatency && c.Customers < widgetVisitorsFor(c.Rate):
+		return fmt.Errorf("customers %d: a widget visitor writes at most 20 messages in 10 s, so at %g/s the visitors' messages need at least %d visitors", c.Customers, c.Rate, widgetVisitorsFor(c.Rate))
+	case c.Scenario == WidgetLatency && c.Customers > 1000*c.Operators:
+		return fmt.Errorf("customers %d: an operator holds at most 1000 open sessions, so %d operators take at most %d dialogs", c.Customers, c.Operators, 1000*c.Operators)
+	case c.Scenario == WidgetLatency && int64(c.messagesBound())*int64(c.Operators+1) > maxEvents:
+		return fmt.Errorf("widget-latency: %d messages × %d sockets is more than the %d deliveries kept in memory; lower --rate, --duration, --count or --operators", c.messagesBound(), c.Operators+1, maxEvents)
 	case c.Scenario == LatencyS && int64(c.messagesBound())*int64(c.Operators) > maxEvents:
 		return fmt.Errorf("latency: %d messages × %d operator sockets is more than the %d deliveries kept in memory; lower --rate, --duration, --count or --operators", c.messagesBound(), c.Operators, maxEvents)
 	}
@@ -189,6 +204,7 @@ type Result struct {
 	Backlog  *BacklogResult  `json:"backlog,omitempty"`
 	Sockets  *SocketsResult  `json:"sockets,omitempty"`
 	Delivery *DeliveryResult `json:"delivery,omitempty"`
+	Widget   *WidgetResult   `json:"widget,omitempty"`
 	Setup    Setup           `json:"setup"`
 }
 
@@ -270,6 +286,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		err = runBacklog(ctx, e, res)
 	case Sockets:
 		err = runSockets(ctx, e, res)
+	case WidgetSockets:
+		err = runWidgetSockets(ctx, e, res)
+	case WidgetLatency:
+		err = runWidgetLatency(ctx, e, res)
 	}
 	if err == nil {
 		err = ctx.Err()
@@ -363,7 +383,7 @@ func (e *env) setup(ctx context.Context) error {
 	cfg := e.cfg
 	nops := 0
 	switch cfg.Scenario {
-	case Backlog, LatencyS, Sockets:
+	case Backlog, LatencyS, Sockets, WidgetLatency:
 		nops = cfg.Operators
 	}
 	if nops > 0 {
@@ -404,8 +424,14 @@ func (e *env) setup(ctx context.Context) error {
 	if e.lineID, err = e.a.createLine(ctx, settings); err != nil {
 		return err
 	}
-	e.channelID, err = e.a.createChannel(ctx, e.lineID)
-	e.logf("created line %q (%s) with api channel %s", e.lineName, e.lineID, e.channelID)
+	kind := "api"
+	if cfg.Scenario == WidgetSockets || cfg.Scenario == WidgetLatency {
+		kind = "widget"
+		e.channelID, err = e.a.createWidgetChannel(ctx, e.lineID)
+	} else {
+		e.channelID, err = e.a.createChannel(ctx, e.lineID)
+	}
+	e.logf("created line %q (%s) with %s channel %s", e.lineName, e.lineID, kind, e.channelID)
 	return err
 }
 

@@ -90,6 +90,7 @@ func (r *Result) WriteText(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	r.writeWidgetText(w)
 	fmt.Fprintf(w, "  %-22s %s\n", "errors", r.Errors)
 	if b := r.Baseline; b != nil {
 		fmt.Fprintf(w, "  %-22s %d in %.3f s = %.1f/s; %s; errors %s\n", "bare net/http", b.Requests, b.Elapsed, b.PerSecond, b.Latency, b.Errors)

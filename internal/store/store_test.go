@@ -329,10 +329,18 @@ func TestDeleteLineCascade(t *testing.T) {
 		other, _ := f.s.CreateLine(ctx, f.ws.ID, "Sales", quiet())
 		och, _ := f.s.CreateChannel(ctx, channel.Channel{WorkspaceID: f.ws.ID, LineID: other.ID, Type: channel.TypeAPI, Name: "api"})
 		r, _ := f.s.Ingest(ctx, f.inbound("c1", "m1", "x"))
+		// A widget channel of the line with a visitor: the visitor goes too.
+		wch, err := f.s.CreateChannel(ctx, channel.Channel{WorkspaceID: f.ws.ID, LineID: f.ln.ID, Type: channel.TypeWidget, Name: "site"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.CreateVisitor(ctx, store.Visitor{WorkspaceID: f.ws.ID, ChannelID: wch.ID, Customer: "v:1"}, "hash-of-a-visitor-token"); err != nil {
+			t.Fatal(err)
+		}
 		keep, _ := f.s.Ingest(ctx, dialog.Inbound{WorkspaceID: f.ws.ID, ChannelID: och.ID, LineID: other.ID, Customer: dialog.Customer{ExternalID: "c1"}, ExternalID: "m1", Text: "y"})
 
 		// A refused confirmation changes nothing.
-		err := f.s.DeleteLine(ctx, f.ws.ID, f.ln.ID, func(line.Line) error { return apperr.FieldError("confirm", "no") })
+		err = f.s.DeleteLine(ctx, f.ws.ID, f.ln.ID, func(line.Line) error { return apperr.FieldError("confirm", "no") })
 		mustCode(t, err, apperr.Invalid)
 		if _, err := f.s.GetDialog(ctx, f.ws.ID, r.DialogID); err != nil {
 			t.Fatal(err)
@@ -346,6 +354,8 @@ func TestDeleteLineCascade(t *testing.T) {
 		mustCode(t, err, apperr.NotFound)
 		_, err = f.s.GetLine(ctx, f.ws.ID, f.ln.ID)
 		mustCode(t, err, apperr.NotFound)
+		_, err = f.s.VisitorByToken(ctx, "hash-of-a-visitor-token")
+		mustCode(t, err, apperr.Unauthorized)
 		if ms, err := f.s.ListMessages(ctx, f.ws.ID, keep.DialogID, "", 0); err != nil || len(ms) != 1 {
 			t.Fatalf("the other line's dialog was touched: %v %v", ms, err)
 		}

@@ -16,10 +16,12 @@ import (
 // channel's health, and the receipts a widget sends for what it showed.
 
 var (
-	qLockChannel     = q(`SELECT ` + channelCols + ` FROM channels WHERE workspace_id = $1 AND id = $2{{FOR_UPDATE}}`)
-	qUpdateChannel   = q(`UPDATE channels SET name = $3, active = $4, settings = $5 WHERE workspace_id = $1 AND id = $2`)
-	qChannelSecret   = q(`SELECT identity_secret FROM channels WHERE workspace_id = $1 AND id = $2`)
-	qSetSecret       = q(`UPDATE channels SET identity_secret = $3 WHERE workspace_id = $1 AND id = $2`)
+	qLockChannel   = q(`SELECT ` + channelCols + ` FROM channels WHERE workspace_id = $1 AND id = $2{{FOR_UPDATE}}`)
+	qUpdateChannel = q(`UPDATE channels SET name = $3, active = $4, settings = $5 WHERE workspace_id = $1 AND id = $2`)
+	qChannelSecret = q(`SELECT identity_secret FROM channels WHERE workspace_id = $1 AND id = $2`)
+	qSetSecret     = q(`UPDATE channels SET identity_secret = $3 WHERE workspace_id = $1 AND id = $2`)
+	// A line's deletion takes its widget channels' visitors (their tokens) with it.
+	qDelLineVisitors = q(`DELETE FROM widget_visitors WHERE channel_id IN (SELECT id FROM channels WHERE line_id = $1)`)
 	qInsertVisitor   = q(`INSERT INTO widget_visitors (id, workspace_id, channel_id, customer, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
 	qVisitorByToken  = q(`SELECT id, workspace_id, channel_id, customer, created_at FROM widget_visitors WHERE token_hash = $1`)
 	qChannelOutboxes = q(`SELECT state, COUNT(*) FROM outbox WHERE channel_id = $1 AND state IN ('queued', 'failed') GROUP BY state`)
