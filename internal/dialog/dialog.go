@@ -57,6 +57,10 @@ type Customer struct {
 	ID         string `json:"id"`
 	ExternalID string `json:"external_id"`
 	Name       string `json:"name"`
+	// Email and Phone are the contact the customer gave (the widget's
+	// pre-chat form), omitted when not given.
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
 }
 
 // Dialog is the one persistent conversation of a customer on a channel.

@@ -180,13 +180,14 @@ func (s *Server) widgetNewVisitor(w http.ResponseWriter, r *http.Request, _ prin
 	if err != nil {
 		return err
 	}
-	v, err := s.store.CreateVisitor(r.Context(), store.Visitor{ID: id, WorkspaceID: t.ch.WorkspaceID, ChannelID: t.ch.ID, Customer: customer}, hash)
+	contact := dialog.Customer{Name: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email), Phone: strings.TrimSpace(req.Phone)}
+	v, err := s.store.CreateVisitor(r.Context(), store.Visitor{ID: id, WorkspaceID: t.ch.WorkspaceID, ChannelID: t.ch.ID, Customer: customer}, hash, contact)
 	if err != nil {
 		return err
 	}
-	name := strings.TrimSpace(req.Name)
+	name := contact.Name
 	if name == "" {
-		name = req.Email
+		name = contact.Email
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"visitor_id": v.ID, "token": token, "customer": map[string]string{"name": name}})
 	return nil

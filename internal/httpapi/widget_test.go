@@ -214,6 +214,68 @@ func TestWidgetIdentity(t *testing.T) {
 	})
 }
 
+// The pre-chat form's contact is the customer's: operators see the name,
+// e-mail and phone on the dialog from the first message; a verified user
+// on another device keeps them and adds what that device gave; an
+// anonymous visitor's contact is theirs alone.
+func TestWidgetContactReachesTheCustomer(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		w := newWidgetHarness(t, engine)
+		customerOf := func(externalID string) map[string]any {
+			t.Helper()
+			for _, d := range objects(t, w.c.dialogs("").json, "dialogs") {
+				if c := d["customer"].(map[string]any); c["external_id"] == externalID {
+					return c
+				}
+			}
+			t.Fatalf("no dialog of customer %s", externalID)
+			return nil
+		}
+		secret := str(w.c.do("GET", "/api/v1/channels/"+w.channel+"/identity-secret", nil).want(http.StatusOK).json, "secret")
+		sig := widget.Sign(secret, "user-7")
+		phone := w.visitor(w.channel, shop, map[string]any{"user_id": "user-7", "user_hash": sig, "name": " Vera Lind ", "email": "vera@example.com"})
+		phone.do("POST", "/widget/v1/messages", map[string]any{"client_id": "p1", "text": "Do you ship to Tallinn?"}, "Origin", shop).want(http.StatusCreated)
+		c := customerOf(widget.VerifiedCustomer("user-7"))
+		if c["name"] != "Vera Lind" || c["email"] != "vera@example.com" || c["phone"] != nil {
+			t.Fatalf("the customer after the pre-chat form: %v", c)
+		}
+		// The laptop gives a phone number only: the name and e-mail stay.
+		laptop := w.visitor(w.channel, shop, map[string]any{"user_id": "user-7", "user_hash": sig, "phone": "+372 5555 0101"})
+		laptop.do("POST", "/widget/v1/messages", map[string]any{"client_id": "l1", "text": "And to Riga?"}, "Origin", shop).want(http.StatusCreated)
+		c = customerOf(widget.VerifiedCustomer("user-7"))
+		if c["name"] != "Vera Lind" || c["email"] != "vera@example.com" || c["phone"] != "+372 5555 0101" {
+			t.Fatalf("the customer after the second device: %v", c)
+		}
+		// Anonymous visitors: each their own customer with their own contact;
+		// one who gave nothing has none.
+		ann := w.visitor(w.channel, shop, map[string]any{"name": "Ann", "email": "ann@example.com"})
+		ann.do("POST", "/widget/v1/messages", map[string]any{"client_id": "a1", "text": "Hi"}, "Origin", shop).want(http.StatusCreated)
+		silent := w.visitor(w.channel, shop, nil)
+		silent.do("POST", "/widget/v1/messages", map[string]any{"client_id": "s1", "text": "Hi"}, "Origin", shop).want(http.StatusCreated)
+		named := 0
+		for _, d := range objects(t, w.c.dialogs("").json, "dialogs") {
+			c := d["customer"].(map[string]any)
+			switch c["email"] {
+			case "ann@example.com":
+				named++
+				if c["name"] != "Ann" || c["phone"] != nil {
+					t.Fatalf("Ann: %v", c)
+				}
+			case nil:
+				if c["name"] != "" {
+					t.Fatalf("a visitor who gave nothing: %v", c)
+				}
+			}
+		}
+		if named != 1 {
+			t.Fatalf("%d customers with Ann's e-mail", named)
+		}
+		// Hostile contact is refused, not stored.
+		w.anon().do("POST", "/widget/v1/channels/"+w.channel+"/visitors", map[string]any{"name": "x\x00y"}, "Origin", shop).wantErr(http.StatusBadRequest, "invalid")
+		w.anon().do("POST", "/widget/v1/channels/"+w.channel+"/visitors", map[string]any{"phone": strings.Repeat("1", 201)}, "Origin", shop).wantErr(http.StatusBadRequest, "invalid")
+	})
+}
+
 // The visitor's socket: hello, live messages, and a reconnect that
 // resumes after the last message shown — each message once, in order.
 func TestWidgetSocket(t *testing.T) {

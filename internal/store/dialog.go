@@ -27,7 +27,7 @@ var (
 
 // The dialog list reads one table plus the customer and the latest session.
 const dialogSelect = `SELECT d.id, d.workspace_id, d.line_id, d.channel_id, d.status, d.operator_id, d.created_at, d.last_message_at,
-	c.id, c.external_id, c.name,
+	c.id, c.external_id, c.name, c.email, c.phone,
 	s.id, s.line_id, s.status, s.operator_id, s.answered, s.pinned, s.off_hours, s.opened_at, s.first_response_at, s.closed_at,
 	rt.scale, rt.value, rt.comment, rt.created_at,
 	lm.text, lm.direction, lm.kind, lm.created_at
@@ -45,7 +45,7 @@ func scanDialog(sc interface{ Scan(...any) error }) (dialog.Dialog, error) {
 	var scale, comment, lmText, lmDir, lmKind sql.NullString
 	var lmAt sql.NullInt64
 	err := sc.Scan(&d.ID, &d.WorkspaceID, &d.LineID, &d.ChannelID, &d.Status, &op, &created, &last,
-		&d.Customer.ID, &d.Customer.ExternalID, &d.Customer.Name,
+		&d.Customer.ID, &d.Customer.ExternalID, &d.Customer.Name, &d.Customer.Email, &d.Customer.Phone,
 		&sid, &sline, &sstatus, &sop, &answered, &pinned, &offHours, &opened, &firstResp, &closed,
 		&scale, &ratingValue, &comment, &ratedAt, &lmText, &lmDir, &lmKind, &lmAt)
 	if err != nil {

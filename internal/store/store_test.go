@@ -334,7 +334,7 @@ func TestDeleteLineCascade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.s.CreateVisitor(ctx, store.Visitor{WorkspaceID: f.ws.ID, ChannelID: wch.ID, Customer: "v:1"}, "hash-of-a-visitor-token"); err != nil {
+		if _, err := f.s.CreateVisitor(ctx, store.Visitor{WorkspaceID: f.ws.ID, ChannelID: wch.ID, Customer: "v:1"}, "hash-of-a-visitor-token", dialog.Customer{Name: "Vera"}); err != nil {
 			t.Fatal(err)
 		}
 		keep, _ := f.s.Ingest(ctx, dialog.Inbound{WorkspaceID: f.ws.ID, ChannelID: och.ID, LineID: other.ID, Customer: dialog.Customer{ExternalID: "c1"}, ExternalID: "m1", Text: "y"})

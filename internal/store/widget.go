@@ -8,6 +8,7 @@ import (
 
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/channel"
+	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 )
 
@@ -23,6 +24,13 @@ var (
 	// A line's deletion takes its widget channels' visitors (their tokens) with it.
 	qDelLineVisitors = q(`DELETE FROM widget_visitors WHERE channel_id IN (SELECT id FROM channels WHERE line_id = $1)`)
 	qInsertVisitor   = q(`INSERT INTO widget_visitors (id, workspace_id, channel_id, customer, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`)
+	// The contact a new visitor gave is their customer's, kept over what
+	// an earlier device gave only where this one gave something.
+	qSaveContact = q(`INSERT INTO customers (id, workspace_id, channel_id, external_id, name, email, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (channel_id, external_id) DO UPDATE SET
+		name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE customers.name END,
+		email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE customers.email END,
+		phone = CASE WHEN excluded.phone <> '' THEN excluded.phone ELSE customers.phone END`)
 	qVisitorByToken  = q(`SELECT id, workspace_id, channel_id, customer, created_at FROM widget_visitors WHERE token_hash = $1`)
 	qChannelOutboxes = q(`SELECT state, COUNT(*) FROM outbox WHERE channel_id = $1 AND state IN ('queued', 'failed') GROUP BY state`)
 	qChannelLastErr  = q(`SELECT last_error FROM outbox WHERE channel_id = $1 AND state = 'failed' ORDER BY updated_at DESC LIMIT 1`)
@@ -102,14 +110,24 @@ type Visitor struct {
 	CreatedAt time.Time
 }
 
-// CreateVisitor stores a visitor with the hash of its token.
-func (s *Store) CreateVisitor(ctx context.Context, v Visitor, tokenHash string) (Visitor, error) {
+// CreateVisitor stores a visitor with the hash of its token and, in the
+// same transaction, the contact they gave (name, e-mail, phone: the
+// pre-chat form) on their customer, created here when new; the customer's
+// first message then finds them named.
+func (s *Store) CreateVisitor(ctx context.Context, v Visitor, tokenHash string, contact dialog.Customer) (Visitor, error) {
 	if v.ID == "" {
 		v.ID = newID()
 	}
 	v.CreatedAt = s.now()
+	at := micros(v.CreatedAt)
 	err := s.inTx(ctx, func(t *tx) error {
-		_, err := t.exec(qInsertVisitor, v.ID, v.WorkspaceID, v.ChannelID, v.Customer, tokenHash, micros(v.CreatedAt))
+		if _, err := t.exec(qInsertVisitor, v.ID, v.WorkspaceID, v.ChannelID, v.Customer, tokenHash, at); err != nil {
+			return err
+		}
+		if contact.Name == "" && contact.Email == "" && contact.Phone == "" {
+			return nil
+		}
+		_, err := t.exec(qSaveContact, newID(), v.WorkspaceID, v.ChannelID, v.Customer, contact.Name, contact.Email, contact.Phone, at)
 		return err
 	})
 	return v, dbErr(err, "create visitor")

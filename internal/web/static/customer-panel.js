@@ -99,6 +99,8 @@ export function customerPanel({ layout, userName, onJump }) {
       h('div', { class: 'cp-name', testid: 'cp-name' }, c.name || t('inbox.customerN', { id: c.external_id || '' })),
       h('dl', { class: 'cp-facts' },
         row(t('customer.channel'), [kindName || '', card.channel && card.channel.name ? ' · ' + card.channel.name : ''].join(''), 'cp-channel'),
+        c.email ? row(t('customer.email'), h('a', { href: 'mailto:' + c.email }, c.email), 'cp-email') : null,
+        c.phone ? row(t('customer.phone'), h('a', { href: 'tel:' + c.phone.replace(/[^0-9+]/g, '') }, c.phone), 'cp-phone') : null,
         row(t('customer.externalId'), c.external_id || '', 'cp-external-id')),
       h('h4', { class: 'cp-sub' }, t('customer.sessions', { n: sessions.length })),
       sessions.length ? h('ol', { class: 'cp-sessions', testid: 'cp-sessions' }, sessions) : h('div', { class: 'muted' }, t('customer.noSessions')));
