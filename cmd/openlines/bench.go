@@ -17,10 +17,10 @@ import (
 const benchUsage = `Usage: openlines bench <scenario> [flags]
        openlines bench --scenario <scenario> [flags]
 
-Drives a running OpenLines server through its public API (HTTP under /api/v1,
-the operators' WebSocket, the widget's /widget/v1 and its socket) and prints throughput, latency percentiles
-(p50/p90/p99/max), errors by HTTP status, and the server's memory when it runs
-on this machine. Every run creates its own line, channel and operators
+Drives a running OpenLines server through its public interfaces (HTTP under
+/api/v1, the operators' WebSocket, the widget's /widget/v1 and its socket) and
+prints throughput, latency percentiles (p50/p90/p99/max), errors by HTTP status,
+and the server's memory when it runs on this machine. Every run creates its own line, channel and operators
 (signed in as an administrator) and removes them afterwards, so runs are
 repeatable. In the same run it drives a bare net/http handler on 127.0.0.1 flat
 out with the same client and connections for as long, and reports every
@@ -103,11 +103,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&rate, "rate", "requests per second in total, e.g. 1000/s; 0: flat out (latency: default 1000/s)")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to send")
 	fs.IntVar(&cfg.Count, "count", 0, "stop after this many requests (0: only --duration)")
-	fs.IntVar(&cfg.Customers, "customers", 0, "messages: customers (dialogs) the warm-up creates [1000]; latency: dialogs [100]")
+	fs.IntVar(&cfg.Customers, "customers", 0, "messages: customers (dialogs) the warm-up creates [1000]; latency: dialogs [100]; widget-latency: visitors, each with a dialog [max(100, 0.6 × rate)]")
 	fs.IntVar(&cfg.Sessions, "sessions", 1000, "backlog: waiting sessions")
-	fs.IntVar(&cfg.Operators, "operators", 10, "backlog, latency: operators (screens); sockets: accounts the sockets are spread over")
+	fs.IntVar(&cfg.Operators, "operators", 10, "backlog, latency: operators (screens); sockets: accounts the sockets are spread over; widget-latency: operators who take the dialogs")
 	fs.StringVar(&cfg.OperatorRole, "operator-role", "director", "the operators' role: director (every screen sees every dialog) or manager (only its own)")
-	fs.IntVar(&cfg.Sockets, "sockets", 1000, fmt.Sprintf("sockets: WebSockets to hold open, 1..%d", loadgen.MaxSockets))
+	fs.IntVar(&cfg.Sockets, "sockets", 1000, fmt.Sprintf("sockets, widget-sockets: WebSockets to hold open, 1..%d", loadgen.MaxSockets))
 	fs.DurationVar(&cfg.Hold, "hold", 10*time.Second, "sockets: how long to hold them open")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per request, and how long to wait for events and for a backlog to drain")
 	fs.BoolVar(&cfg.NoBaseline, "no-baseline", false, "skip the bare net/http baseline")

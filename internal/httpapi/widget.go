@@ -231,10 +231,10 @@ func (s *Server) widgetMessages(w http.ResponseWriter, r *http.Request, _ princi
 		Session  widgetSession     `json:"session"`
 	}{Messages: []*widget.Message{}}
 	if dialogID != "" {
-		if out.Messages, err = s.visitorMessages(r.Context(), v.WorkspaceID, dialogID, q.Get("after"), lim, t.line); err != nil {
+		if out.Messages, err = s.visitorMessages(r.Context(), v.WorkspaceID, dialogID, q.Get("after"), lim, widget.LineViewOf(t.line)); err != nil {
 			return err
 		}
-		if out.Session, err = s.visitorSession(r.Context(), v.WorkspaceID, dialogID, t.line); err != nil {
+		if out.Session, err = s.visitorSession(r.Context(), v.WorkspaceID, dialogID, widget.LineViewOf(t.line)); err != nil {
 			return err
 		}
 	}
@@ -243,7 +243,7 @@ func (s *Server) widgetMessages(w http.ResponseWriter, r *http.Request, _ princi
 }
 
 // visitorMessages reads a page of the dialog as the visitor sees it.
-func (s *Server) visitorMessages(ctx context.Context, wsID, dialogID, after string, limit int, ls line.Settings) ([]*widget.Message, error) {
+func (s *Server) visitorMessages(ctx context.Context, wsID, dialogID, after string, limit int, ls widget.LineView) ([]*widget.Message, error) {
 	ms, err := s.store.ListMessages(ctx, wsID, dialogID, after, limit)
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ type widgetSession struct {
 	} `json:"rating"`
 }
 
-func (s *Server) visitorSession(ctx context.Context, wsID, dialogID string, ls line.Settings) (widgetSession, error) {
+func (s *Server) visitorSession(ctx context.Context, wsID, dialogID string, ls widget.LineView) (widgetSession, error) {
 	var ws widgetSession
 	ws.Rating.Scale = ls.RatingScale
 	d, err := s.store.GetDialog(ctx, wsID, dialogID)

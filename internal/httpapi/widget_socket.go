@@ -54,7 +54,7 @@ func (s *Server) widgetSocket(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, websocket.StatusTryAgainLater, "try again"
 		}
-		ls := l.Settings
+		ls := widget.LineViewOf(l.Settings)
 		var mu sync.Mutex
 		names := map[string]string{}
 		return &realtime.Visitor{

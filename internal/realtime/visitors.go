@@ -104,7 +104,11 @@ func (v *Visitors) Serve(w http.ResponseWriter, r *http.Request, auth func(ctx c
 }
 
 func (v *Visitors) run(ws *websocket.Conn, auth func(ctx context.Context, h Hello) (*Visitor, websocket.StatusCode, string)) {
-	defer ws.CloseNow()
+	defer func() {
+		if ws != nil {
+			ws.CloseNow()
+		}
+	}()
 	// A timer, not a context on the read: a read's context that ends
 	// right after the read returns can still cut the next one short.
 	timer := time.AfterFunc(HelloTimeout, func() { ws.CloseNow() })
@@ -127,18 +131,31 @@ func (v *Visitors) run(ws *websocket.Conn, auth func(ctx context.Context, h Hell
 		ws.Close(websocket.StatusGoingAway, "the server is shutting down")
 		return
 	}
-	defer v.remove(c)
 	// Filed first, then the replay: an event committed meanwhile is sent
 	// twice rather than never, and the widget drops an id it shows already.
 	var frames [][]byte
 	if c.dialog != "" && c.Replay != nil {
 		if frames, err = c.Replay(context.Background(), c.dialog, h.After); err != nil {
+			v.remove(c)
 			v.log.Warn("realtime: visitor replay", "error", err)
 			ws.Close(websocket.StatusTryAgainLater, "could not read the conversation; reconnect")
 			return
 		}
 	}
 	c.send(append(frames, []byte(`{"type":"ready"}`)))
+	// The socket's life is its reads, in a goroutine of its own: this one's
+	// stack grew with the authentication and the replay (the database),
+	// and an idle socket should not keep it (docs/BENCHMARKS.md).
+	go v.read(c)
+	ws = nil // the reader closes it now
+}
+
+// read reads the widget's frames until the socket ends, then closes it
+// and forgets it.
+func (v *Visitors) read(c *visitorConn) {
+	ws := c.ws
+	defer ws.CloseNow()
+	defer v.remove(c)
 	for {
 		_, b, err := ws.Read(context.Background())
 		if err != nil {

@@ -62,10 +62,22 @@ func PublicConfig(channelID string, s Settings, ls line.Settings, now time.Time)
 // two visitors' ids never meet on the channel.
 func ExternalID(visitorID, clientID string) string { return visitorID + "/" + clientID }
 
+// LineView is what a visitor's view of messages needs of the line's
+// settings: how operators are shown, and the rating scale. A visitor's
+// socket keeps this, not the whole settings (memory per idle socket).
+type LineView struct {
+	OperatorData, OperatorName, OperatorAvatar, RatingScale string
+}
+
+// LineViewOf takes the LineView of a line's settings.
+func LineViewOf(ls line.Settings) LineView {
+	return LineView{OperatorData: ls.OperatorData, OperatorName: ls.OperatorDataName, OperatorAvatar: ls.OperatorDataAvatar, RatingScale: ls.RatingScale}
+}
+
 // View turns a message of the dialog into the visitor's view; nil for what
 // the visitor never sees. name tells an operator's name by user id (for
 // the profile mode of operator_data).
-func View(m dialog.Message, ls line.Settings, name func(userID string) string) *Message {
+func View(m dialog.Message, ls LineView, name func(userID string) string) *Message {
 	switch {
 	case m.Direction == dialog.In && m.Kind == dialog.KindText:
 	case m.Direction == dialog.Out && (m.Kind == dialog.KindText || m.Kind == dialog.KindAuto || m.Kind == dialog.KindRatingRequest):
@@ -80,9 +92,9 @@ func View(m dialog.Message, ls line.Settings, name func(userID string) string) *
 	}
 	if m.Direction == dialog.Out && m.Kind == dialog.KindText && m.AuthorID != nil {
 		if ls.OperatorData == line.OperatorDataHidden {
-			v.Author = &Author{Name: ls.OperatorDataName}
-			if ls.OperatorDataAvatar != "" {
-				a := ls.OperatorDataAvatar
+			v.Author = &Author{Name: ls.OperatorName}
+			if ls.OperatorAvatar != "" {
+				a := ls.OperatorAvatar
 				v.Author.Avatar = &a
 			}
 		} else {
