@@ -298,6 +298,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a stop waits for requests in flight")
 	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of the server key that seals secrets at rest, created on first run (default: secret.key beside a SQLite database; for PostgreSQL in the user's config directory — give every node the same file)")
+	fs.StringVar(&cfg.FilesDir, "files-dir", "", "directory of the files customers and operators send (default: files beside a SQLite database; for PostgreSQL in the user's config directory — nodes of a cluster share one)")
+	fs.Int64Var(&cfg.MaxFile, "max-file-size", 20<<20, "largest file a customer or an operator may send, in bytes")
+	fs.Int64Var(&cfg.FilesQuota, "files-quota", 10<<30, "total bytes of files a workspace may keep")
 	proxies := fs.String("trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -318,6 +321,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.MaxBody < 1024 || cfg.MaxBody > 1<<30 {
 		return usageErr("--max-body: %d is out of range 1024..%d", cfg.MaxBody, 1<<30)
+	}
+	if cfg.MaxFile < 1024 || cfg.MaxFile > 1<<32 {
+		return usageErr("--max-file-size: %d is out of range 1024..%d", cfg.MaxFile, int64(1)<<32)
+	}
+	if cfg.FilesQuota < cfg.MaxFile {
+		return usageErr("--files-quota: %d is less than --max-file-size %d", cfg.FilesQuota, cfg.MaxFile)
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		return usageErr("--shutdown-timeout: must be positive")

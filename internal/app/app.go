@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openlines/openlines/internal/attach"
 	channelapi "github.com/openlines/openlines/internal/channel/api"
 	"github.com/openlines/openlines/internal/channel/widget"
 	"github.com/openlines/openlines/internal/clock"
@@ -50,6 +51,12 @@ type Config struct {
 	// SecretKeyFile holds the server key that seals secrets at rest
 	// (SecretKeyPath: beside a SQLite database by default).
 	SecretKeyFile string
+	// FilesDir keeps the bytes of messages' files (FilesPath by default);
+	// MaxFile bounds one file and FilesQuota a workspace's total (0: the
+	// defaults, 20 MiB and 10 GiB).
+	FilesDir   string
+	MaxFile    int64
+	FilesQuota int64
 }
 
 // Bootstrap creates, on a database without users, a workspace and its first
@@ -120,6 +127,9 @@ type StackOptions struct {
 	Version        string
 	TrustedProxies []netip.Prefix
 	SecretKeyFile  string // "": SecretKeyPath(dsn)
+	FilesDir       string // "": FilesPath(dsn)
+	MaxFile        int64
+	FilesQuota     int64
 }
 
 // SecretKeyPath is where the server key lives when no file is named: beside
@@ -127,16 +137,26 @@ type StackOptions struct {
 // alone does not carry the secrets), or for PostgreSQL in the user's
 // configuration directory — every node of a cluster must be given the
 // same file with --secret-key-file.
-func SecretKeyPath(dsn string) string {
+func SecretKeyPath(dsn string) string { return besideDB(dsn, "secret.key") }
+
+// FilesPath is where messages' files are kept when no directory is named:
+// beside a SQLite database (so a backup of the directory has them), or for
+// PostgreSQL in the user's configuration directory — the nodes of a
+// cluster must share one directory (--files-dir on a shared volume).
+func FilesPath(dsn string) string { return besideDB(dsn, "files") }
+
+// besideDB names a file beside a SQLite database, or in the user's
+// configuration directory for PostgreSQL.
+func besideDB(dsn, name string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		dir, err := os.UserConfigDir()
 		if err != nil {
 			dir = "."
 		}
-		return filepath.Join(dir, "openlines", "secret.key")
+		return filepath.Join(dir, "openlines", name)
 	}
 	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-	return filepath.Join(filepath.Dir(path), "secret.key")
+	return filepath.Join(filepath.Dir(path), name)
 }
 
 // Start opens the database named by dsn and starts the routing engine.
@@ -157,6 +177,14 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	}
 	if created {
 		o.Logger.Info("created the server key that seals secrets at rest; keep it with the database's backups", "file", keyFile)
+	}
+	filesDir := o.FilesDir
+	if filesDir == "" {
+		filesDir = FilesPath(dsn)
+	}
+	files, err := attach.NewDir(filesDir)
+	if err != nil {
+		return nil, err
 	}
 	bus := events.NewLocal()
 	st, err := store.Open(ctx, dsn, store.Options{Clock: o.Clock, OnCommit: bus.Publish})
@@ -186,7 +214,8 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	outboxDone := make(chan struct{})
 	go func() { outbox.Run(engineCtx); close(outboxDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
-		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler(), Visitors: visitors, Secrets: box})
+		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler(), Visitors: visitors, Secrets: box,
+		Files: files, MaxFile: o.MaxFile, FilesQuota: o.FilesQuota})
 	unsubAPI := bus.Subscribe(api.OnEvents)
 	unsubVisitors := bus.Subscribe(visitors.OnEvents)
 	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, stop: func() {
@@ -233,7 +262,7 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 // ends and shuts down cleanly. The URL is printed once the server is ready.
 func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready func(ctx context.Context, st *Stack, url string) (string, error)) error {
 	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version, TrustedProxies: cfg.TrustedProxies,
-		SecretKeyFile: cfg.SecretKeyFile})
+		SecretKeyFile: cfg.SecretKeyFile, FilesDir: cfg.FilesDir, MaxFile: cfg.MaxFile, FilesQuota: cfg.FilesQuota})
 	if err != nil {
 		return err
 	}

@@ -139,6 +139,9 @@ type Message struct {
 	Event *Event `json:"event,omitempty"`
 	// Delivery, on a text for the customer, is how far it got (the outbox).
 	Delivery *Delivery `json:"delivery,omitempty"`
+	// Attachment is the file the message carries (its text is the file's
+	// name).
+	Attachment *Attachment `json:"attachment,omitempty"`
 }
 
 // Delivery is the delivery state of an outbound message: queued, sent,
@@ -157,6 +160,8 @@ type Inbound struct {
 	ExternalID  string   // the message's id at the source: the idempotency key
 	Text        string
 	At          time.Time
+	// File, when the message is a file (its Text is the file's name).
+	File *Attachment
 }
 
 // InboundResult tells where an inbound message landed.

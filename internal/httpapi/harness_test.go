@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/openlines/openlines/internal/attach"
 	"github.com/openlines/openlines/internal/clock"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
@@ -82,7 +84,11 @@ func newHarnessOn(t *testing.T, dsn string, tune func(*httpapi.Config)) *harness
 	engDone := make(chan struct{})
 	go func() { eng.Run(engCtx); close(engDone) }()
 	t.Cleanup(func() { stopEngine(); <-engDone })
-	cfg := httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Publish: bus.Publish}
+	files, err := attach.NewDir(filepath.Join(t.TempDir(), "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := httpapi.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Publish: bus.Publish, Files: files}
 	if tune != nil {
 		tune(&cfg)
 	}

@@ -36,6 +36,7 @@ type world struct {
 	key     string // a key of channel
 	role    string // a custom role
 	team    string // a team of the administrator and op
+	file    string // a file the administrator sent into rated
 }
 
 func newWorld(t *testing.T, engine string) *world {
@@ -54,6 +55,7 @@ func newWorld(t *testing.T, engine string) *world {
 	w.rated = h.c.newDialog(w.channel, "cust-rated")
 	sid := str(waitSession(t, h.c, w.rated, offered), "id")
 	h.c.do("POST", "/api/v1/sessions/"+sid+"/take", nil).want(http.StatusOK)
+	w.file = str(h.c.do("POST", "/api/v1/dialogs/"+w.rated+"/files?name=a.png", rawBody(pngBytes)).want(http.StatusCreated).json, "attachment", "id")
 	h.c.do("POST", "/api/v1/sessions/"+sid+"/finish", nil).want(http.StatusOK)
 	for _, m := range h.c.messages(w.rated) {
 		if m["kind"] == "rating_request" {
@@ -320,6 +322,8 @@ func (w *world) realID(collection string) string {
 		return w.role
 	case "teams":
 		return w.team
+	case "files":
+		return w.file
 	}
 	w.t.Fatalf("no record for /%s/{id}", collection)
 	return ""

@@ -161,6 +161,10 @@ var matrix = map[string]entry{
 	"POST /widget/v1/typing":                          {public: true},
 	"POST /widget/v1/rating":                          {public: true},
 	"POST /widget/v1/seen":                            {public: true},
+	"POST /widget/v1/files":                           {public: true},
+	"GET /files/{id}":                                 {public: true},
+	"POST /api/v1/dialogs/{id}/files":                 {rels: allRels, want: heldRecord},
+	"GET /api/v1/files/{id}":                          {rels: allRels, want: dialogRecord("")},
 	"PATCH /api/v1/channels/{id}":                     {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"GET /api/v1/channels/{id}/identity-secret":       {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"POST /api/v1/channels/{id}/identity-secret":      {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
@@ -238,6 +242,7 @@ type mworld struct {
 	mateToken            string
 	lines                map[string]string // user id → their line's channel
 	heldShared           map[string][2]string
+	files                map[string]string // holder → a file in their shared dialog
 	bAdmin               *mcaller
 	bLine, bChannel      string
 	bRole, bTeam, bToken string
@@ -266,7 +271,7 @@ func newMatrixWorld(t *testing.T, engine string) *mworld {
 	t.Cleanup(hub.Close)
 	h := newHarnessWith(t, engine, func(cfg *httpapi.Config) { cfg.Hub = hub })
 	h.bus.Subscribe(hub.OnEvents) // as app.Start wires it
-	w := &mworld{harness: h, t: t, lines: map[string]string{}, heldShared: map[string][2]string{}}
+	w := &mworld{harness: h, t: t, lines: map[string]string{}, heldShared: map[string][2]string{}, files: map[string]string{}}
 	w.role = str(h.c.do("POST", "/api/v1/roles", map[string]any{"name": "Team lead", "permissions": leadPerms}).want(http.StatusCreated).json, "key")
 	mk := func(name string, role user.Role, perms map[string]string) *mcaller {
 		u := h.user(h.ws.ID, name+"@acme.test", role, false)
@@ -381,15 +386,27 @@ func (w *mworld) request(pattern string, c *mcaller, rel string) (method, path s
 		}
 	case strings.HasPrefix(path, "/api/v1/dialogs/{id}"):
 		var d string
-		if method == "POST" && strings.HasSuffix(path, "/messages") {
+		if method == "POST" && (strings.HasSuffix(path, "/messages") || strings.HasSuffix(path, "/files")) {
 			d, _ = w.held(target) // a reply may take the session over
 		} else {
 			d, _ = w.shared(target)
 		}
 		set("id", d)
-		if method == "POST" {
+		switch {
+		case strings.HasSuffix(path, "/files"):
+			body = rawBody(pngBytes)
+		case method == "POST":
 			body = map[string]any{"text": "matrix"}
 		}
+	case strings.HasPrefix(path, "/api/v1/files/{id}"):
+		// A file the holder sent into their shared dialog.
+		f, ok := w.files[target.u.ID]
+		if !ok {
+			d, _ := w.shared(target)
+			f = str(target.c.do("POST", "/api/v1/dialogs/"+d+"/files?name=m.png", rawBody(pngBytes)).want(http.StatusCreated).json, "attachment", "id")
+			w.files[target.u.ID] = f
+		}
+		set("id", f)
 	case strings.HasPrefix(path, "/api/v1/users/{id}"):
 		u := target.u
 		if pattern == "POST /api/v1/users/{id}/deactivate" && rel != relOwn && !foreign {

@@ -57,6 +57,7 @@ func (s *Server) registerAPI() {
 	s.handle("POST /api/v1/dialogs/{id}/read", member, s.markRead)
 	s.registerRouting()
 	s.registerWidget()
+	s.registerFiles()
 	s.registerChannelAdmin()
 }
 
@@ -398,7 +399,13 @@ func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, p principal)
 	if req.Confirm == nil {
 		return apperr.FieldError("confirm", "is required: send the line's name to confirm deleting it with all its dialogs")
 	}
-	err := s.store.DeleteLine(r.Context(), p.ws(), r.PathValue("id"), func(l line.Line) error {
+	// The line's files go from the blob store once the rows are gone (a
+	// file sent meanwhile stays on disk, unreferenced: harmless).
+	files, err := s.store.LineAttachments(r.Context(), p.ws(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	err = s.store.DeleteLine(r.Context(), p.ws(), r.PathValue("id"), func(l line.Line) error {
 		if *req.Confirm != l.Name {
 			return apperr.FieldError("confirm", "does not match the line's name %q; nothing was deleted", l.Name)
 		}
@@ -406,6 +413,14 @@ func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, p principal)
 	})
 	if err != nil {
 		return err
+	}
+	for _, id := range files {
+		if s.cfg.Files == nil {
+			break
+		}
+		if err := s.cfg.Files.Delete(context.WithoutCancel(r.Context()), id); err != nil {
+			logger(r).Warn("files: delete a deleted line's file", "file", id, "error", err)
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -22,6 +22,7 @@ import (
 
 	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/attach"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/metrics"
 	"github.com/openlines/openlines/internal/realtime"
@@ -57,7 +58,16 @@ type Config struct {
 	// with the server key; nil uses a key that lives as long as the
 	// process (tests only: app.Start always gives the server's key).
 	Secrets *secret.Box
+	// Files keeps the bytes of messages' files; nil: the server takes no
+	// files. MaxFile bounds one (default attach.DefaultMaxSize) and
+	// FilesQuota a workspace's total (default DefaultFilesQuota).
+	Files      attach.Blobs
+	MaxFile    int64
+	FilesQuota int64
 }
+
+// DefaultFilesQuota is a workspace's default total of files: 10 GiB.
+const DefaultFilesQuota = 10 << 30
 
 // Route is one registered endpoint with what it asks of the caller, listed
 // for the OpenAPI check and the rights matrix test.
@@ -91,6 +101,7 @@ type Server struct {
 
 	widget  widgetLimits
 	secrets *secret.Box
+	links   *attach.Links // signs customers' links to files
 
 	unavailable *metrics.CounterVec
 	draining    atomic.Bool
@@ -114,7 +125,12 @@ type rule struct {
 	perm   access.Permission
 	// channel: a channel key is accepted too (a channel's own inbound).
 	channel bool
+	// file: the body is a file, as large as Config.MaxFile.
+	file bool
 }
+
+// upload is the rule for a route whose body is a file.
+func (r rule) upload() rule { r.file = true; return r }
 
 var (
 	public = rule{public: true}
@@ -132,6 +148,12 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
 
 // New builds the server and registers every route.
 func New(cfg Config) *Server {
+	if cfg.MaxFile <= 0 {
+		cfg.MaxFile = attach.DefaultMaxSize
+	}
+	if cfg.FilesQuota <= 0 {
+		cfg.FilesQuota = DefaultFilesQuota
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
@@ -149,6 +171,7 @@ func New(cfg Config) *Server {
 	if s.secrets == nil {
 		s.secrets = secret.Ephemeral()
 	}
+	s.links = attach.NewLinks(s.secrets.Derive("file links"))
 	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
 	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
 	s.unavailable = cfg.Metrics.Counter("openlines_http_unavailable_total", "503 answers by cause (database connection, timeout, busy, shutdown).", "cause")
@@ -211,7 +234,11 @@ func (s *Server) handle(pattern string, acc rule, h handlerFunc) {
 			writeError(w, r, store.Unavailable(errDraining, store.CauseShutdown))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		limit := s.cfg.MaxBody
+		if acc.file {
+			limit = s.cfg.MaxFile + 1 // over it, attach.Receive tells the limit
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		p, err := s.authenticate(r, acc)
 		if err == nil {
 			if !acc.public {

@@ -251,7 +251,7 @@ func (s *Server) visitorMessages(ctx context.Context, wsID, dialogID, after stri
 	names := map[string]string{}
 	out := []*widget.Message{}
 	for _, m := range ms {
-		if v := widget.View(m, ls, func(id string) string { return s.operatorName(ctx, wsID, id, names) }); v != nil {
+		if v := widget.View(m, ls, func(id string) string { return s.operatorName(ctx, wsID, id, names) }, s.fileLink); v != nil {
 			out = append(out, v)
 		}
 	}

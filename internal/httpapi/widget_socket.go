@@ -88,7 +88,7 @@ func (s *Server) widgetSocket(w http.ResponseWriter, r *http.Request) {
 					}
 					mu.Lock()
 					defer mu.Unlock()
-					if view := widget.View(*m, ls, func(id string) string { return s.operatorName(ctx, v.WorkspaceID, id, names) }); view != nil {
+					if view := widget.View(*m, ls, func(id string) string { return s.operatorName(ctx, v.WorkspaceID, id, names) }, s.fileLink); view != nil {
 						return visitorFrame("message", "message", view)
 					}
 				case events.Typing:

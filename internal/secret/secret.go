@@ -5,9 +5,12 @@
 package secret
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -23,7 +26,10 @@ const KeySize = 32
 const prefix = "v1:"
 
 // Box seals and opens values with one server key.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	key  []byte
+}
 
 // New returns a Box for a 32-byte key.
 func New(key []byte) (*Box, error) {
@@ -38,7 +44,17 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead}, nil
+	return &Box{aead: aead, key: bytes.Clone(key)}, nil
+}
+
+// Derive returns a 32-byte key of its own for one purpose (signing the
+// links to files, say), from the server key: HMAC-SHA256(server key,
+// purpose). A derived key says nothing of the server key or of another
+// purpose's key.
+func (b *Box) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, b.key)
+	m.Write([]byte("openlines/" + purpose))
+	return m.Sum(nil)
 }
 
 // Seal encrypts plain, bound to what it belongs to (context: a table and

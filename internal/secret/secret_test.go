@@ -56,3 +56,19 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Fatal("a damaged key file was accepted")
 	}
 }
+
+func TestDerive(t *testing.T) {
+	key := make([]byte, KeySize)
+	a, _ := New(key)
+	key[0] = 1
+	b, _ := New(key)
+	if x, y := a.Derive("files"), a.Derive("files"); len(x) != 32 || string(x) != string(y) {
+		t.Fatalf("not stable: %x %x", x, y)
+	}
+	if string(a.Derive("files")) == string(a.Derive("other")) {
+		t.Fatal("two purposes, one key")
+	}
+	if string(a.Derive("files")) == string(b.Derive("files")) {
+		t.Fatal("two server keys, one derived key")
+	}
+}

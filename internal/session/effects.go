@@ -19,6 +19,9 @@ type Send struct {
 	Kind   string // dialog.KindText, KindAuto or KindRatingRequest
 	Text   string
 	Author string // the operator; "" for the line's auto-replies
+	// File is the file the operator's message carries (the store fills
+	// it in on the reply's Send; the rules never look at it).
+	File *dialog.Attachment
 }
 
 // Event adds an event to the dialog's timeline.

@@ -96,6 +96,10 @@ func (t *tx) send(r *sessionRow, f session.Send, at int64) (dialog.Message, erro
 		m.AuthorID = &f.Author
 	}
 	_, err := t.exec(qInsertAt, m.ID, r.DialogID, r.ID, nullStr(f.Author), f.Text, at, dialog.Out, f.Kind, nil)
+	if err == nil && f.File != nil {
+		m.Attachment = f.File
+		err = t.insertAttachment(r.WorkspaceID, r.DialogID, m.ID, f.File, at)
+	}
 	return m, err
 }
 

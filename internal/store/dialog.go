@@ -248,14 +248,24 @@ func decodeCursor(c string) (int64, string, error) {
 const messageCols = `m.id, m.dialog_id, m.session_id, m.direction, m.kind, m.author_id, m.external_id, m.text, m.created_at,
 	CASE WHEN m.kind = 'rating_request' THEN (SELECT rating_token FROM sessions s WHERE s.id = m.session_id) END, m.meta,
 	CASE WHEN m.direction = 'out' THEN (SELECT o.state FROM outbox o WHERE o.message_id = m.id) END,
-	CASE WHEN m.direction = 'out' THEN (SELECT o.last_error FROM outbox o WHERE o.message_id = m.id) END`
+	CASE WHEN m.direction = 'out' THEN (SELECT o.last_error FROM outbox o WHERE o.message_id = m.id) END,
+	a.id, a.name, a.content_type, a.size, a.sha256`
+
+// messageFrom is what messageCols read from: a message with its file.
+const messageFrom = `messages m LEFT JOIN attachments a ON a.message_id = m.id`
 
 func scanMessage(sc interface{ Scan(...any) error }) (dialog.Message, error) {
 	var m dialog.Message
-	var sid, author, ext, token, meta, state, lastErr sql.NullString
+	var sid, author, ext, token, meta, state, lastErr, fileID, fileName, fileType, fileHash sql.NullString
 	var created int64
-	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &m.Kind, &author, &ext, &m.Text, &created, &token, &meta, &state, &lastErr)
+	var fileSize sql.NullInt64
+	err := sc.Scan(&m.ID, &m.DialogID, &sid, &m.Direction, &m.Kind, &author, &ext, &m.Text, &created, &token, &meta, &state, &lastErr,
+		&fileID, &fileName, &fileType, &fileSize, &fileHash)
 	m.RatingToken = token.String
+	if fileID.Valid {
+		m.Attachment = &dialog.Attachment{ID: fileID.String, Name: fileName.String, ContentType: fileType.String, Size: fileSize.Int64,
+			Image: dialog.IsImage(fileType.String), SHA256: fileHash.String}
+	}
 	if state.Valid {
 		m.Delivery = &dialog.Delivery{State: state.String, Error: lastErr.String}
 	}
@@ -279,7 +289,7 @@ func (s *Store) ListMessages(ctx context.Context, wsID, dialogID, after string, 
 	if limit <= 0 {
 		limit = 100
 	}
-	query := `SELECT ` + messageCols + ` FROM messages m WHERE m.workspace_id = $1 AND m.dialog_id = $2`
+	query := `SELECT ` + messageCols + ` FROM ` + messageFrom + ` WHERE m.workspace_id = $1 AND m.dialog_id = $2`
 	args := []any{wsID, dialogID}
 	if after != "" {
 		var at int64
@@ -314,6 +324,10 @@ type Writer = session.Writer
 // AddOperatorReply appends an operator's reply to the dialog's open
 // session (the state machine's OperatorWrote: SPEC §4).
 func (s *Store) AddOperatorReply(ctx context.Context, wsID, dialogID string, wr Writer, text string) (dialog.Message, error) {
+	return s.addOperatorReply(ctx, wsID, dialogID, wr, text, nil)
+}
+
+func (s *Store) addOperatorReply(ctx context.Context, wsID, dialogID string, wr Writer, text string, file *dialog.Attachment) (dialog.Message, error) {
 	var m dialog.Message
 	err := s.inTx(ctx, func(t *tx) error {
 		var id, channelID string
@@ -356,6 +370,14 @@ func (s *Store) AddOperatorReply(ctx context.Context, wsID, dialogID string, wr 
 		next, fx, err := session.OperatorWrote(r, lr.settings, at, wr, text, f)
 		if err != nil {
 			return err
+		}
+		if file != nil {
+			for i, e := range fx {
+				if snd, ok := e.(session.Send); ok && snd.Author == wr.UserID {
+					snd.File = file
+					fx[i] = snd
+				}
+			}
 		}
 		sent, err := t.apply(&r, &next, fx, at)
 		if err != nil {

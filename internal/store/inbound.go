@@ -329,11 +329,18 @@ func ingestOne(t *tx, in dialog.Inbound) (dialog.InboundResult, error) {
 	if _, err := t.exec(qInsertMessage, res.MessageID, in.WorkspaceID, res.DialogID, res.SessionID, in.ChannelID, dialog.In, nil, in.ExternalID, in.Text, at); err != nil {
 		return res, err
 	}
+	said := in.Text
+	if in.File != nil {
+		if err := t.insertAttachment(in.WorkspaceID, res.DialogID, res.MessageID, in.File, at); err != nil {
+			return res, err
+		}
+		said = "" // a file is no answer to a rating request, whatever its name
+	}
 	// Screens get the customer's message before what it causes (auto-replies).
 	t.emit(customerMessageCreated(in, res, lineID))
 	if existing {
 		var err error
-		if status, operatorID, lineID, err = t.customerWrote(in.WorkspaceID, sessionID.String, in.Text, at); err != nil {
+		if status, operatorID, lineID, err = t.customerWrote(in.WorkspaceID, sessionID.String, said, at); err != nil {
 			return res, err
 		}
 	} else {
@@ -389,7 +396,7 @@ func customerMessageCreated(in dialog.Inbound, res dialog.InboundResult, lineID 
 	ext := in.ExternalID
 	return events.Event{Type: events.MessageCreated, WorkspaceID: in.WorkspaceID, LineID: lineID, DialogID: res.DialogID,
 		SessionID: res.SessionID, MessageID: res.MessageID, At: in.At, Customer: in.ChannelID + "/" + in.Customer.ExternalID, Data: &dialog.Message{ID: res.MessageID, DialogID: res.DialogID,
-			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At}}
+			SessionID: &res.SessionID, Direction: dialog.In, Kind: dialog.KindText, ExternalID: &ext, Text: in.Text, CreatedAt: in.At, Attachment: in.File}}
 }
 
 // operatorGone tells why (a reason code) the operator of r can no longer

@@ -87,7 +87,7 @@ func (t *tx) ingestFast(batch []*ingestReq, failed, done []bool, results []inges
 		}
 		in, st := r.in, states[i]
 		key, ext := in.ChannelID+"\x00"+in.Customer.ExternalID, in.ChannelID+"\x00"+in.ExternalID
-		fast := st.fresh && !slowKeys[key] && !seenExt[ext] && st.customer.Valid && st.dialogID.Valid && st.s.ID != "" &&
+		fast := st.fresh && in.File == nil && !slowKeys[key] && !seenExt[ext] && st.customer.Valid && st.dialogID.Valid && st.s.ID != "" &&
 			(in.Customer.Name == "" || in.Customer.Name == st.name.String) &&
 			st.s.LineID == in.LineID && st.dialogLn.String == in.LineID
 		seenExt[ext] = true

@@ -265,14 +265,14 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 		if err := confirm(l); err != nil {
 			return err
 		}
-		steps := append(append([]*query{}, qDelLineSessionRows...), qDelLineReads, qDelLineOutbox, qDelLineMessages, qDelLineSessions, qDelLineDialogs, qDelLineCustomers, qDelLineKeys, qDelLineVisitors, qDelLineChannels,
+		steps := append(append([]*query{}, qDelLineSessionRows...), qDelLineReads, qDelLineOutbox, qDelLineAttachments, qDelLineMessages, qDelLineSessions, qDelLineDialogs, qDelLineCustomers, qDelLineKeys, qDelLineVisitors, qDelLineChannels,
 			qClearQueue, qDelLineLoad, qDelLine)
 		for _, q := range steps {
 			if _, err := t.exec(q, id); err != nil {
 				return err
 			}
 		}
-		for _, q := range []*query{qRecountOperatorLoad, qRecountLineLoad} {
+		for _, q := range []*query{qRecountOperatorLoad, qRecountLineLoad, qRecountFiles} {
 			if _, err := t.exec(q, wsID); err != nil {
 				return err
 			}

@@ -19,6 +19,17 @@ type Message struct {
 	ClientID  *string   `json:"client_id"`
 	Author    *Author   `json:"author"`
 	Delivery  *string   `json:"delivery"`
+	File      *File     `json:"file,omitempty"`
+}
+
+// File is a message's file as the visitor sees it: URL is a signed link
+// that lasts a day at least (attach.Links), made when the message is shown.
+type File struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	Image       bool   `json:"image"`
+	URL         string `json:"url"`
 }
 
 // Author is who wrote an operator's message, as the line shows them.
@@ -76,8 +87,8 @@ func LineViewOf(ls line.Settings) LineView {
 
 // View turns a message of the dialog into the visitor's view; nil for what
 // the visitor never sees. name tells an operator's name by user id (for
-// the profile mode of operator_data).
-func View(m dialog.Message, ls LineView, name func(userID string) string) *Message {
+// the profile mode of operator_data); link makes a file's signed link.
+func View(m dialog.Message, ls LineView, name func(userID string) string, link func(fileID string) string) *Message {
 	switch {
 	case m.Direction == dialog.In && m.Kind == dialog.KindText:
 	case m.Direction == dialog.Out && (m.Kind == dialog.KindText || m.Kind == dialog.KindAuto || m.Kind == dialog.KindRatingRequest):
@@ -104,6 +115,9 @@ func View(m dialog.Message, ls LineView, name func(userID string) string) *Messa
 	if m.Delivery != nil {
 		st := m.Delivery.State
 		v.Delivery = &st
+	}
+	if f := m.Attachment; f != nil && link != nil {
+		v.File = &File{Name: f.Name, ContentType: f.ContentType, Size: f.Size, Image: f.Image, URL: link(f.ID)}
 	}
 	return v
 }
