@@ -58,6 +58,7 @@ func (s *Server) registerAPI() {
 	s.registerRouting()
 	s.registerWidget()
 	s.registerChannelAdmin()
+	s.registerQuickAnswers()
 }
 
 // --- workspace ---
