@@ -17,7 +17,7 @@ import (
 
 // sections makes the workspace's default sections in locale and returns
 // them by name.
-func sections(t *testing.T, s *store.Store, wsID, locale string) map[string]quickanswer.Section {
+func sections(t testing.TB, s *store.Store, wsID, locale string) map[string]quickanswer.Section {
 	t.Helper()
 	if err := s.EnsureSections(ctx, wsID, locale); err != nil {
 		t.Fatal(err)
@@ -246,6 +246,9 @@ func TestQuickAnswersSearch(t *testing.T) {
 			{"завтра", []string{"Сроки доставки"}},
 			{"елки", []string{"Самовывоз"}}, // ё as е
 			{"ЁЛКИ", []string{"Самовывоз"}},
+			{"ёл", []string{"Самовывоз", "Sales only"}},                  // shorter than a trigram: "ёлки", "отдела"
+			{"к", []string{"Самовывоз", "Сроки доставки", "Sales only"}}, // Cyrillic к, not Latin k
+			{"сами со", []string{"Самовывоз"}},
 			{"счет", []string{"Счёт"}},
 			{"cafe", []string{"Card"}}, // accents dropped
 			{"CAFÉ", []string{"Card"}},
@@ -257,6 +260,17 @@ func TestQuickAnswersSearch(t *testing.T) {
 			fl.Query = c.q
 			if got := find(fl); !slices.Equal(got, c.want) {
 				t.Errorf("q=%q: %v, want %v", c.q, got, c.want)
+			}
+			// Through the trigram index alone, and among the most used alone.
+			restore := store.SetUsageScan(0)
+			if got := find(fl); !slices.Equal(got, c.want) {
+				t.Errorf("q=%q by the index: %v, want %v", c.q, got, c.want)
+			}
+			restore()
+			if fl.Limit = 1; len(c.want) > 1 {
+				if got := find(fl); !slices.Equal(got, c.want[:1]) {
+					t.Errorf("q=%q, one: %v, want %v", c.q, got, c.want[:1])
+				}
 			}
 		}
 		if got := find(quickanswer.Filter{AllLines: true, SectionID: pay}); !slices.Equal(got, []string{"Счёт", "Card"}) {

@@ -14,6 +14,9 @@ CREATE TABLE quick_sections (
 	UNIQUE (workspace_id, name)
 );
 
+-- The SQLite and PostgreSQL files differ only in the search's text index
+-- at the end (docs/ARCHITECTURE.md, "Quick answers").
+--
 -- search is the title and text folded in Go (quickanswer.Fold: lower
 -- case, accents dropped, ё as е), so that one substring test serves both
 -- engines; text_key (quickanswer.Key) keeps identical texts from being
@@ -35,12 +38,15 @@ CREATE TABLE quick_answers (
 	created_at        BIGINT NOT NULL,
 	updated_by        TEXT,
 	updated_at        BIGINT NOT NULL,
+	-- num: the answer's row in quick_answers_fts (a rowid that VACUUM keeps).
+	num               INTEGER UNIQUE,
 	UNIQUE (workspace_id, text_key),
 	UNIQUE (workspace_id, source_message_id)
 );
 -- The search walks one workspace's answers most used first.
 CREATE INDEX quick_answers_usage ON quick_answers (workspace_id, use_count DESC, id);
-CREATE INDEX quick_answers_section ON quick_answers (section_id);
+-- A section's answers, most used first (the section filter without a term).
+CREATE INDEX quick_answers_section ON quick_answers (section_id, use_count DESC, id);
 
 CREATE TABLE quick_answer_lines (
 	answer_id TEXT NOT NULL REFERENCES quick_answers(id) ON DELETE CASCADE,
@@ -48,3 +54,19 @@ CREATE TABLE quick_answer_lines (
 	PRIMARY KEY (answer_id, line_id)
 );
 CREATE INDEX quick_answer_lines_line ON quick_answer_lines (line_id);
+
+-- The search's index: FTS5's trigram tokenizer over the folded search
+-- column, contentless (the text is in quick_answers already) and without
+-- positions (the store checks each candidate's column for the substring).
+CREATE VIRTUAL TABLE quick_answers_fts USING fts5(search, content='', contentless_delete=1, detail=none, tokenize='trigram case_sensitive 1');
+CREATE TRIGGER quick_answers_fts_insert AFTER INSERT ON quick_answers BEGIN
+	UPDATE quick_answers SET num = (SELECT COALESCE(MAX(num), 0) + 1 FROM quick_answers) WHERE id = NEW.id;
+	INSERT INTO quick_answers_fts (rowid, search) SELECT num, search FROM quick_answers WHERE id = NEW.id;
+END;
+CREATE TRIGGER quick_answers_fts_update AFTER UPDATE OF search ON quick_answers BEGIN
+	DELETE FROM quick_answers_fts WHERE rowid = OLD.num;
+	INSERT INTO quick_answers_fts (rowid, search) VALUES (NEW.num, NEW.search);
+END;
+CREATE TRIGGER quick_answers_fts_delete AFTER DELETE ON quick_answers BEGIN
+	DELETE FROM quick_answers_fts WHERE rowid = OLD.num;
+END;

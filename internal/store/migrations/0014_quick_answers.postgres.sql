@@ -1,0 +1,76 @@
+-- Quick answers (SPEC §8, issue 14). A workspace's sections are made the
+-- first time anyone of it opens quick answers, named in that person's
+-- language; quick_sections_seeded records that it happened, so that
+-- sections deleted later do not come back.
+ALTER TABLE workspaces ADD COLUMN quick_sections_seeded BOOLEAN NOT NULL DEFAULT FALSE;
+
+CREATE TABLE quick_sections (
+	id           TEXT PRIMARY KEY,
+	workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+	name         TEXT NOT NULL,
+	position     INTEGER NOT NULL,
+	created_at   BIGINT NOT NULL,
+	updated_at   BIGINT NOT NULL,
+	UNIQUE (workspace_id, name)
+);
+
+-- The SQLite and PostgreSQL files differ only in the search's text index
+-- at the end (docs/ARCHITECTURE.md, "Quick answers").
+--
+-- search is the title and text folded in Go (quickanswer.Fold: lower
+-- case, accents dropped, ё as е), so that one substring test serves both
+-- engines; text_key (quickanswer.Key) keeps identical texts from being
+-- saved twice; source_message_id, the message an answer was saved from,
+-- makes saving that message again update it. all_lines is false when the
+-- answer is shared with the lines of quick_answer_lines only.
+CREATE TABLE quick_answers (
+	id                TEXT PRIMARY KEY,
+	workspace_id      TEXT NOT NULL REFERENCES workspaces(id),
+	section_id        TEXT NOT NULL REFERENCES quick_sections(id),
+	title             TEXT NOT NULL,
+	text              TEXT NOT NULL,
+	search            TEXT NOT NULL,
+	text_key          TEXT NOT NULL,
+	all_lines         BOOLEAN NOT NULL,
+	use_count         BIGINT NOT NULL DEFAULT 0,
+	source_message_id TEXT,
+	created_by        TEXT,
+	created_at        BIGINT NOT NULL,
+	updated_by        TEXT,
+	updated_at        BIGINT NOT NULL,
+	UNIQUE (workspace_id, text_key),
+	UNIQUE (workspace_id, source_message_id)
+);
+-- The search walks one workspace's answers most used first.
+CREATE INDEX quick_answers_usage ON quick_answers (workspace_id, use_count DESC, id);
+-- A section's answers, most used first (the section filter without a term).
+CREATE INDEX quick_answers_section ON quick_answers (section_id, use_count DESC, id);
+
+CREATE TABLE quick_answer_lines (
+	answer_id TEXT NOT NULL REFERENCES quick_answers(id) ON DELETE CASCADE,
+	line_id   TEXT NOT NULL REFERENCES lines(id) ON DELETE CASCADE,
+	PRIMARY KEY (answer_id, line_id)
+);
+CREATE INDEX quick_answer_lines_line ON quick_answer_lines (line_id);
+
+-- The search's index: a trigram GIN index (pg_trgm) over the folded
+-- search column, which serves LIKE '%term%'. pg_trgm is a trusted
+-- extension: the database's owner may create it. It is created once per
+-- database in schema public (in a schema of the server's own, a DROP
+-- SCHEMA ... CASCADE would take it from every other schema's indexes), or
+-- used where it already is.
+DO $$
+DECLARE ext_schema TEXT;
+BEGIN
+	SELECT n.nspname INTO ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+	IF ext_schema IS NULL THEN
+		IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public') THEN
+			ext_schema := 'public';
+		ELSE
+			ext_schema := current_schema();
+		END IF;
+		EXECUTE format('CREATE EXTENSION pg_trgm SCHEMA %I', ext_schema);
+	END IF;
+	EXECUTE format('CREATE INDEX quick_answers_search ON quick_answers USING gin (search %I.gin_trgm_ops)', ext_schema);
+END
+$$;
