@@ -130,5 +130,7 @@ func TestQuickAnswersPanelAndPage(t *testing.T) {
 	p.fill(`[data-testid=section] [data-testid=section-name]`, "Hello")
 	p.click(`[data-testid=section] [data-testid=section-save]`)
 	p.waitFor("renamed", `document.querySelector('[data-testid=section] [data-testid=section-name]').value === 'Hello'`)
+	p.fill(`[data-testid=answers-search]`, "")
+	p.waitFor("every answer again", `document.querySelectorAll('[data-testid=answer]').length === 1`)
 	p.screenshotPage("quick-answers-page")
 }
