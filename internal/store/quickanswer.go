@@ -413,16 +413,6 @@ func (s *Store) UseAnswer(ctx context.Context, wsID, id string) (int64, error) {
 	return n, dbErr(err, "count a quick answer's use")
 }
 
-// MessageDialog returns the dialog of a message of the workspace.
-func (s *Store) MessageDialog(ctx context.Context, wsID, messageID string) (string, error) {
-	var id string
-	err := s.read.QueryRowContext(ctx, `SELECT dialog_id FROM messages WHERE workspace_id = $1 AND id = $2`, wsID, messageID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", apperr.NotFoundf("message %s not found", messageID)
-	}
-	return id, dbErr(err, "find a message")
-}
-
 // SaveMessage saves an operator's message as a quick answer in sectionID
 // (title "" follows the text). Saving the same message again updates the
 // answer saved from it (section, title, text as the message has it); a

@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/quickanswer"
 )
@@ -21,19 +22,25 @@ func (e *env) quickAnswer(id string) quickanswer.Answer {
 	return a
 }
 
+// quickChat is the administrator in the chat of a dialog they took on line
+// Support, the quick answers' panel open.
+func quickChat(t *testing.T, customer, text string) (*env, *page, dialog.InboundResult) {
+	e := newEnv(t)
+	_, ch := e.line("Support", line.ModeEvenly, []string{e.admin.ID}, func(st *line.Settings) { st.WelcomeEnabled = false })
+	d := e.customer(ch, "c1", customer, "m1", text)
+	p := e.signIn(e.admin)
+	p.take(d.DialogID)
+	p.click(`[data-testid=qa-toggle]`)
+	return e, p, d
+}
+
 // TestQuickAnswersInChat: an empty workspace offers the three starts; "/"
 // in the composer searches as one types, the arrow keys choose and Enter
 // inserts the answer with its placeholders filled; sending counts a use;
 // an operator's message is saved as an answer in one click, and saved
 // again updates that answer.
 func TestQuickAnswersInChat(t *testing.T) {
-	e := newEnv(t)
-	_, ch := e.line("Support", line.ModeEvenly, []string{e.admin.ID}, func(st *line.Settings) { st.WelcomeEnabled = false })
-	d := e.customer(ch, "anna", "Anna Petrova", "a1", "Hello! When will my parcel come?")
-	p := e.signIn(e.admin)
-	p.take(d.DialogID)
-
-	p.click(`[data-testid=qa-toggle]`)
+	e, p, d := quickChat(t, "Anna Petrova", "Hello! When will my parcel come?")
 	p.waitFor("the empty state's three starts", `!!document.querySelector('[data-testid=qa-empty] [data-testid=qa-start-save]') &&
 		!!document.querySelector('[data-testid=qa-start-new]') && !!document.querySelector('[data-testid=qa-start-settings]')`)
 	p.screenshot("quick-answers-empty")
@@ -102,12 +109,7 @@ func TestQuickAnswersInChat(t *testing.T) {
 // from the panel and inserted with a click; the settings page lists them
 // by section, filters them and renames a section.
 func TestQuickAnswersPanelAndPage(t *testing.T) {
-	e := newEnv(t)
-	_, ch := e.line("Support", line.ModeEvenly, []string{e.admin.ID}, func(st *line.Settings) { st.WelcomeEnabled = false })
-	d := e.customer(ch, "boris", "Boris", "b1", "Hi")
-	p := e.signIn(e.admin)
-	p.take(d.DialogID)
-	p.click(`[data-testid=qa-toggle]`)
+	_, p, _ := quickChat(t, "Boris", "Hi")
 	p.waitFor("the empty state", `!!document.querySelector('[data-testid=qa-start-new]')`)
 	p.click(`[data-testid=qa-start-new]`)
 	p.fill(`[data-testid=qa-form-text]`, "Your refund is on its way, {customer.name}.")
