@@ -10,6 +10,7 @@ import (
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/quickanswer"
+	"github.com/openlines/openlines/internal/user"
 )
 
 // quickAnswer returns an answer through the API.
@@ -22,10 +23,14 @@ func (e *env) quickAnswer(id string) quickanswer.Answer {
 	return a
 }
 
-// quickChat is the administrator in the chat of a dialog they took on line
+// quickChat is the administrator, in the interface language locale ("":
+// the browser's, English), in the chat of a dialog they took on line
 // Support, the quick answers' panel open.
-func quickChat(t *testing.T, customer, text string) (*env, *page, dialog.InboundResult) {
+func quickChat(t *testing.T, locale, customer, text string) (*env, *page, dialog.InboundResult) {
 	e := newEnv(t)
+	if _, err := e.stack.Store.UpdateUser(e.ctx, e.ws.ID, e.admin.ID, func(u *user.User) error { u.Locale = locale; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	_, ch := e.line("Support", line.ModeEvenly, []string{e.admin.ID}, func(st *line.Settings) { st.WelcomeEnabled = false })
 	d := e.customer(ch, "c1", customer, "m1", text)
 	p := e.signIn(e.admin)
@@ -40,7 +45,7 @@ func quickChat(t *testing.T, customer, text string) (*env, *page, dialog.Inbound
 // an operator's message is saved as an answer in one click, and saved
 // again updates that answer.
 func TestQuickAnswersInChat(t *testing.T) {
-	e, p, d := quickChat(t, "Anna Petrova", "Hello! When will my parcel come?")
+	e, p, d := quickChat(t, "", "Anna Petrova", "Hello! When will my parcel come?")
 	p.waitFor("the empty state's three starts", `!!document.querySelector('[data-testid=qa-empty] [data-testid=qa-start-save]') &&
 		!!document.querySelector('[data-testid=qa-start-new]') && !!document.querySelector('[data-testid=qa-start-settings]')`)
 	p.screenshot("quick-answers-empty")
@@ -109,7 +114,7 @@ func TestQuickAnswersInChat(t *testing.T) {
 // from the panel and inserted with a click; the settings page lists them
 // by section, filters them and renames a section.
 func TestQuickAnswersPanelAndPage(t *testing.T) {
-	_, p, _ := quickChat(t, "Boris", "Hi")
+	_, p, _ := quickChat(t, "", "Boris", "Hi")
 	p.waitFor("the empty state", `!!document.querySelector('[data-testid=qa-start-new]')`)
 	p.click(`[data-testid=qa-start-new]`)
 	p.fill(`[data-testid=qa-form-text]`, "Your refund is on its way, {customer.name}.")
@@ -135,4 +140,13 @@ func TestQuickAnswersPanelAndPage(t *testing.T) {
 	p.fill(`[data-testid=answers-search]`, "")
 	p.waitFor("every answer again", `document.querySelectorAll('[data-testid=answer]').length === 1`)
 	p.screenshotPage("quick-answers-page")
+}
+
+// TestQuickAnswersRussian: for an administrator who works in Russian the
+// workspace's first sections are named in Russian, and so is the panel.
+func TestQuickAnswersRussian(t *testing.T) {
+	_, p, _ := quickChat(t, "ru", "Анна", "Здравствуйте")
+	p.waitFor("the Russian sections and empty state", `[...document.querySelectorAll('[data-testid=qa-section]')].map(e => e.textContent).join() === 'Все,Приветствие,Оплата,Доставка,Общие' &&
+		document.querySelector('[data-testid=qa-empty]').textContent.includes('Быстрых ответов пока нет') &&
+		document.querySelector('[data-testid=qa-toggle]').textContent === 'Быстрые ответы'`)
 }
