@@ -289,13 +289,11 @@ func (w *world) pathWith(pattern string, i int, bad string) string {
 		if !strings.HasPrefix(p, "{") {
 			continue
 		}
-		name := strings.Trim(p, "{}")
-		v := real[name]
-		if v == "" {
-			v = w.realID(parts[j-1])
-		}
-		if i < 0 || i == k {
-			v = bad
+		v := bad
+		if i >= 0 && i != k {
+			if v = real[strings.Trim(p, "{}")]; v == "" {
+				v = w.realID(parts[j-1])
+			}
 		}
 		parts[j] = v
 		k++
@@ -333,8 +331,12 @@ func (w *world) realID(collection string) string {
 // unknown id gets as far as looking it up; nil for routes without one.
 func (w *world) validBody(method, pattern string) any {
 	switch method + " " + pattern {
-	case "PATCH /api/v1/users/{id}", "PATCH /api/v1/lines/{id}", "PATCH /api/v1/roles/{id}", "PATCH /api/v1/teams/{id}":
+	case "PATCH /api/v1/users/{id}", "PATCH /api/v1/lines/{id}", "PATCH /api/v1/roles/{id}", "PATCH /api/v1/teams/{id}", "PATCH /api/v1/quick-answer-sections/{id}":
 		return map[string]any{"name": "Renamed"}
+	case "PATCH /api/v1/quick-answers/{id}":
+		return map[string]any{"text": "Renamed"}
+	case "POST /api/v1/messages/{id}/quick-answer":
+		return map[string]any{}
 	case "DELETE /api/v1/lines/{id}":
 		return map[string]any{"confirm": "Support"}
 	case "POST /api/v1/lines/{id}/channels":

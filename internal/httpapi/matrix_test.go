@@ -364,6 +364,9 @@ var changes = map[string]bool{"finish": true, "spam": true, "transfer": true, "i
 
 // request builds the call of pattern by c on the record of rel.
 func (w *mworld) request(pattern string, c *mcaller, rel string) (method, path string, body any) {
+	if strings.Contains(pattern, "/quick-answer") {
+		return w.quickRequest(pattern, c, rel)
+	}
 	method, path, _ = strings.Cut(pattern, " ")
 	foreign := rel == relForeign
 	set := func(name, v string) { path = strings.Replace(path, "{"+name+"}", v, 1) }

@@ -59,6 +59,7 @@ func (s *Server) registerAPI() {
 	s.registerWidget()
 	s.registerFiles()
 	s.registerChannelAdmin()
+	s.registerQuickAnswers()
 }
 
 // --- workspace ---

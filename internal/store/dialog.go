@@ -396,12 +396,23 @@ func (s *Store) addOperatorReply(ctx context.Context, wsID, dialogID string, wr 
 
 // DialogOfSession returns the dialog id of a session of the workspace.
 func (s *Store) DialogOfSession(ctx context.Context, wsID, sessionID string) (string, error) {
-	var id string
-	err := s.read.QueryRowContext(ctx, `SELECT dialog_id FROM sessions WHERE workspace_id = $1 AND id = $2`, wsID, sessionID).Scan(&id)
+	return s.dialogOf(ctx, "sessions", "session", wsID, sessionID)
+}
+
+// MessageDialog returns the dialog id of a message of the workspace.
+func (s *Store) MessageDialog(ctx context.Context, wsID, messageID string) (string, error) {
+	return s.dialogOf(ctx, "messages", "message", wsID, messageID)
+}
+
+// dialogOf returns the dialog_id of the row id of table (sessions,
+// messages: a constant, never input) of the workspace.
+func (s *Store) dialogOf(ctx context.Context, table, what, wsID, id string) (string, error) {
+	var d string
+	err := s.read.QueryRowContext(ctx, `SELECT dialog_id FROM `+table+` WHERE workspace_id = $1 AND id = $2`, wsID, id).Scan(&d)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", apperr.NotFoundf("session %s not found", sessionID)
+		return "", apperr.NotFoundf("%s %s not found", what, id)
 	}
-	return id, dbErr(err, "get session")
+	return d, dbErr(err, "find the dialog of a "+what)
 }
 
 // DialogOfCustomer returns the dialog of a customer (by external id) on a

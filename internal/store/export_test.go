@@ -1,5 +1,11 @@
 package store
 
+import (
+	"context"
+
+	"github.com/openlines/openlines/internal/quickanswer"
+)
+
 // SetSearchHitsMax sets how many matching customers the workspace's search
 // looks up by customer before it walks the recent dialogs instead, so that
 // tests take both ways; the returned function restores it.
@@ -12,3 +18,31 @@ func SetSearchHitsMax(n int) (restore func()) {
 // FastIngested is how many customer messages the store wrote by the batch
 // path (ingestFast), which fills the events' audience itself.
 func (s *Store) FastIngested() int64 { return s.fastIngested.Load() }
+
+// SeedAnswers stores answers in one transaction, each with its use count,
+// for the search benchmark (50,000 one at a time take minutes).
+func (s *Store) SeedAnswers(wsID, sectionID string, texts []string, uses []int64) error {
+	return s.inTx(context.Background(), func(t *tx) error {
+		for i, text := range texts {
+			a := quickanswer.Answer{SectionID: sectionID, Text: text}
+			if err := quickanswer.Prepare(&a, false); err != nil {
+				return err
+			}
+			if err := t.insertAnswer(wsID, &a); err != nil {
+				return err
+			}
+			if _, err := t.tx.ExecContext(t.ctx, `UPDATE quick_answers SET use_count = $2 WHERE id = $1`, a.ID, uses[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetUsageScan sets how many of the most used answers the quick answers'
+// search checks before it asks the trigram index (0: the index at once).
+func SetUsageScan(n int) (restore func()) {
+	old := usageScan
+	usageScan = n
+	return func() { usageScan = old }
+}

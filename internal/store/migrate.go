@@ -23,7 +23,10 @@ type migration struct {
 // migrations lists the migrations of engine in order. A migration is one
 // file of SQL both engines share, or a pair NNNN_name.sqlite.sql and
 // NNNN_name.postgres.sql of the same number where the engines differ (a
-// trigger, a generated column): each engine applies its own.
+// trigger, a generated column): each engine applies its own; or both, the
+// shared file with the pair beside it, which each engine applies as one
+// migration, the shared part first (0014: the quick answers' tables, then
+// each engine's text index).
 func migrations(engine string) ([]migration, error) {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
@@ -47,8 +50,25 @@ func migrations(engine string) ([]migration, error) {
 		}
 		ms = append(ms, migration{v, base, string(b)})
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+	own := func(m migration) bool { return strings.HasSuffix(m.name, "."+engine+".sql") }
+	sort.SliceStable(ms, func(i, j int) bool {
+		if ms[i].version != ms[j].version {
+			return ms[i].version < ms[j].version
+		}
+		return !own(ms[i]) && own(ms[j]) // the shared part first
+	})
+	out := ms[:0]
+	for _, m := range ms {
+		if n := len(out); n > 0 && out[n-1].version == m.version {
+			if own(out[n-1]) || !own(m) {
+				return nil, fmt.Errorf("migrations %s and %s have the same number", out[n-1].name, m.name)
+			}
+			out[n-1].sql += "\n" + m.sql
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // SchemaVersion returns the newest migration applied.

@@ -39,8 +39,12 @@ func init() {
 // likePattern is the LIKE pattern (with ESCAPE '\') of a term anywhere
 // in the text.
 func likePattern(term string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(dialog.Fold(term)) + "%"
+	return "%" + likeEscape(dialog.Fold(term)) + "%"
+}
+
+// likeEscape makes LIKE's wildcards and its escape literal (ESCAPE '\').
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // searchHitsMax is how many matching customers the workspace's search

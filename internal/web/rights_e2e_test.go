@@ -14,7 +14,7 @@ import (
 )
 
 // settingsNav are the navigation entries beyond the inbox.
-var settingsNav = []string{"lines", "users", "teams", "roles", "workspace", "audit"}
+var settingsNav = []string{"lines", "answers", "users", "teams", "roles", "workspace", "audit"}
 
 // navShown lists the navigation entries the page shows.
 func (p *page) navShown() []string {
@@ -125,7 +125,7 @@ func TestManagerSeesOnlyTheInbox(t *testing.T) {
 		t.Fatalf("make Olga a Director: status %d", st)
 	}
 	po.waitFor("the Director's navigation", `!!document.querySelector('[data-testid=nav-lines]') && !!document.querySelector('[data-testid=nav-roles]')`)
-	if got := po.navShown(); !slices.Equal(got, []string{"inbox", "lines", "teams", "roles"}) {
+	if got := po.navShown(); !slices.Equal(got, []string{"inbox", "lines", "answers", "teams", "roles"}) {
 		t.Fatalf("the navigation after the change: %v", got)
 	}
 	po.click(`[data-testid=tab-all]`)
@@ -145,7 +145,7 @@ func TestDirectorReadsSettings(t *testing.T) {
 	e.transferTo(d.SessionID, olga.ID)
 	pd := e.signIn(dmitry)
 
-	if got := pd.navShown(); !slices.Equal(got, []string{"inbox", "lines", "teams", "roles"}) {
+	if got := pd.navShown(); !slices.Equal(got, []string{"inbox", "lines", "answers", "teams", "roles"}) {
 		t.Fatalf("a Director's navigation: %v", got)
 	}
 

@@ -11,6 +11,7 @@ import * as workspacePage from './workspace.js';
 import * as roles from './roles.js';
 import * as teams from './teams.js';
 import * as audit from './audit.js';
+import * as answers from './answers.js';
 import { setPermissions, can, scope, mayOpen, NAV } from './rights.js';
 import * as notify from './notify.js';
 import { install as installShortcuts } from './shortcuts.js';
@@ -50,6 +51,7 @@ const pages = {
   roles: { module: roles, nav: 'roles' },
   teams: { module: teams, nav: 'teams' },
   audit: { module: audit, nav: 'audit' },
+  answers: { module: answers, nav: 'answers' },
 };
 
 function parseHash() {
@@ -64,6 +66,7 @@ function parseHash() {
     case 'roles': return { key: 'roles', params: {} };
     case 'teams': return { key: 'teams', params: {} };
     case 'audit': return { key: 'audit', params: {} };
+    case 'answers': return { key: 'answers', params: {} };
     case 'inbox': return { key: 'inbox', params: { dialog: parts[1] || '' } };
     default: return { key: 'inbox', params: {}, redirect: '#/inbox' };
   }

@@ -30,7 +30,11 @@ export function messageEl(m, names) {
   let cls = 'msg-out';
   if (m.kind === 'auto') { label = t('chat.autoReply'); cls = 'msg-auto'; }
   if (m.kind === 'rating_request') { label = t('chat.ratingRequest'); cls = 'msg-auto'; }
-  return h('div', { class: ['msg', cls], testid: 'message', dataset: ds }, h('div', { class: 'msg-label' }, label), text, time, deliveryEl(m.delivery));
+  // An operator's text is saved as a quick answer in one action (editors).
+  const save = names.onSave && m.kind === 'text' && m.author_id
+    ? h('button', { type: 'button', class: 'msg-save', testid: 'save-answer', title: t('qa.saveMessage'), 'aria-label': t('qa.saveMessage'), onclick: () => names.onSave(m) }, '☆')
+    : null;
+  return h('div', { class: ['msg', cls], testid: 'message', dataset: ds }, h('div', { class: 'msg-label' }, label, save), text, time, deliveryEl(m.delivery));
 }
 
 // The delivery state of a text for the customer (the outbox): a mark with

@@ -8,6 +8,7 @@ import { PAGE, tabQuery, fetchDialogs, onMyLines, readMarks } from './inbox-list
 import { showDelivery, openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons, channelIcon } from './chat-parts.js';
 import { inboxFilters } from './inbox-filters.js';
 import { customerPanel, customerName, statusChip, jumpTo } from './customer-panel.js';
+import { quickPanel } from './quick-panel.js';
 
 const TABS = ['offered', 'mine', 'queue', 'all'];
 const TYPING_SHOW_MS = 3000;
@@ -438,7 +439,8 @@ export function mount(root, ctx, params) {
       lastDay = day;
       out.push(h('div', { class: 'msg-day' }, h('span', {}, fmtDay(m.created_at))));
     }
-    out.push(messageEl(m, { customer: data.dialog ? customerName(data.dialog) : t('chat.customer'), userName }));
+    const onSave = composer && composer.qa.editable ? (msg) => composer.qa.saveMessage(msg) : null;
+    out.push(messageEl(m, { customer: data.dialog ? customerName(data.dialog) : t('chat.customer'), userName, onSave }));
     return out;
   }
 
@@ -467,9 +469,10 @@ export function mount(root, ctx, params) {
     const sendBtn = h('button', { type: 'button', class: 'btn btn-primary', testid: 'send' }, t('composer.send'));
     const hint = h('span', { class: 'composer-hint muted' });
     const modeEl = h('div', { class: 'composer-mode', testid: 'composer-mode', role: 'status' });
+    const qa = quickPanel({ ta, dialogId: id, ctx }); // before the keys below: its "/" list takes Enter first
     const el = h('div', { class: 'composer', testid: 'composer-box' },
-      modeEl, ta,
-      h('div', { class: 'composer-bar' }, noteBtn, hint, sendBtn));
+      qa.panel, modeEl, h('div', { class: 'qa-anchor' }, qa.pop, ta),
+      h('div', { class: 'composer-bar' }, noteBtn, qa.toggleBtn, hint, sendBtn));
     let sending = false;
     let noteMode = false; // this dialog's composer only
 
@@ -503,7 +506,7 @@ export function mount(root, ctx, params) {
       try {
         const m = await api('POST', '/api/v1/dialogs/' + encodeURIComponent(id) + (note ? '/notes' : '/messages'), { text });
         appendMessage(m, true);
-        if (!note) { S.preview[id] = m.text; scheduleHead(); scheduleLists(); }
+        if (!note) { S.preview[id] = m.text; scheduleHead(); scheduleLists(); qa.sent(text); }
       } catch (e) {
         if (!ta.value) { ta.value = text; S.drafts[id] = text; }
         if (e.status === 404) gone(id);
@@ -530,7 +533,7 @@ export function mount(root, ctx, params) {
     });
     sendBtn.addEventListener('click', send);
     sync();
-    return { el, ta, sync };
+    return { el, ta, sync, qa };
   }
 
   // --- real time ---

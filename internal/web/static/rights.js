@@ -36,6 +36,7 @@ export function seesSettings() {
 const PAGES = {
   inbox: () => true,
   lines: () => can('lines.view'),
+  answers: () => can('quick_answers.edit'),
   users: () => can('settings.edit'),
   teams: seesSettings,
   roles: seesSettings,
