@@ -299,6 +299,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a stop waits for requests in flight")
 	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of the server key that seals secrets at rest, created on first run (default: secret.key beside a SQLite database; for PostgreSQL in the user's config directory — give every node the same file)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics (and pprof with --pprof) on this host:port instead of --addr (default: /metrics on --addr)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token /metrics (and pprof) require (default: none)")
+	fs.BoolVar(&cfg.Profiling, "pprof", false, "serve net/http/pprof under /debug/pprof/ on the --metrics-addr listener")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
@@ -315,6 +318,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return usageErr("--addr: %q is not host:port: %v", cfg.Addr, err)
+	}
+	if cfg.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
+			return usageErr("--metrics-addr: %q is not host:port: %v", cfg.MetricsAddr, err)
+		}
+	}
+	if cfg.Profiling && cfg.MetricsAddr == "" {
+		return usageErr("--pprof: needs --metrics-addr (profiles are never served on the main listener)")
 	}
 	if cfg.MaxBody < 1024 || cfg.MaxBody > 1<<30 {
 		return usageErr("--max-body: %d is out of range 1024..%d", cfg.MaxBody, 1<<30)

@@ -174,6 +174,8 @@ func TestBadOptionsExit2(t *testing.T) {
 		{nil, []string{"serve", "--addr", "nowhere"}, "--addr"},
 		{nil, []string{"serve", "--max-body", "12"}, "--max-body"},
 		{nil, []string{"serve", "--log-level", "loud"}, "--log-level"},
+		{nil, []string{"serve", "--metrics-addr", "nowhere"}, "--metrics-addr"},
+		{nil, []string{"serve", "--pprof"}, "--pprof"},
 		{nil, []string{"serve", "--nope"}, "-nope"},
 		{[]string{"OPENLINES_MAX_BODY=abc"}, []string{"serve"}, "OPENLINES_MAX_BODY"},
 		{[]string{"OPENLINES_PLAN=gold"}, []string{"serve"}, "--plan"},

@@ -25,6 +25,7 @@ import (
 	"github.com/openlines/openlines/internal/delivery"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
+	"github.com/openlines/openlines/internal/metrics"
 	"github.com/openlines/openlines/internal/realtime"
 	"github.com/openlines/openlines/internal/routing"
 	"github.com/openlines/openlines/internal/secret"
@@ -32,6 +33,7 @@ import (
 	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/web"
 	"github.com/openlines/openlines/internal/workspace"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is everything `openlines serve` can be told.
@@ -50,6 +52,13 @@ type Config struct {
 	// SecretKeyFile holds the server key that seals secrets at rest
 	// (SecretKeyPath: beside a SQLite database by default).
 	SecretKeyFile string
+	// MetricsAddr, when set, is the admin listener's address: /metrics
+	// (and pprof with Profiling) are served there and not on Addr.
+	MetricsAddr string
+	// MetricsToken, when set, is the bearer token /metrics (and pprof) ask for.
+	MetricsToken string
+	// Profiling serves net/http/pprof on the admin listener (needs MetricsAddr).
+	Profiling bool
 }
 
 // Bootstrap creates, on a database without users, a workspace and its first
@@ -108,6 +117,9 @@ type Stack struct {
 	Hub     *realtime.Hub
 	Handler http.Handler
 	API     *httpapi.Server
+	// Metrics is the registry /metrics serves (on the main listener, or
+	// on --metrics-addr's).
+	Metrics *prometheus.Registry
 	stop    func()
 }
 
@@ -120,6 +132,10 @@ type StackOptions struct {
 	Version        string
 	TrustedProxies []netip.Prefix
 	SecretKeyFile  string // "": SecretKeyPath(dsn)
+	// MetricsToken guards /metrics with a bearer token; MetricsElsewhere
+	// moves it off the main handler (to --metrics-addr's listener).
+	MetricsToken     string
+	MetricsElsewhere bool
 }
 
 // SecretKeyPath is where the server key lives when no file is named: beside
@@ -177,8 +193,12 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
+	reg := metrics.NewRegistry()
+	flow := metrics.NewFlow(reg)
+	unsubFlow := bus.Subscribe(flow.OnEvents)
+	reg.MustRegister(&metrics.Business{Counts: st.OpsCounts, Operators: hub.Connections, Widgets: visitors.Connections, Log: o.Logger})
 	// Each channel kind's package brings the sender of its outbound.
-	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger, Senders: map[string]delivery.Sender{
+	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger, Observe: flow.Delivered, Senders: map[string]delivery.Sender{
 		channelapi.Type: channelapi.Sender,
 		widget.Type:     widget.Sender,
 	}})
@@ -186,10 +206,11 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	outboxDone := make(chan struct{})
 	go func() { outbox.Run(engineCtx); close(outboxDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
-		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler(), Visitors: visitors, Secrets: box})
+		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler(), Visitors: visitors, Secrets: box,
+		Metrics: reg, MetricsToken: o.MetricsToken, MetricsElsewhere: o.MetricsElsewhere})
 	unsubAPI := bus.Subscribe(api.OnEvents)
 	unsubVisitors := bus.Subscribe(visitors.OnEvents)
-	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, stop: func() {
+	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, Metrics: reg, stop: func() {
 		hub.Close()
 		visitors.Close()
 		unsubVisitors()
@@ -197,6 +218,7 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 		<-engineDone // before the store closes
 		<-outboxDone
 		unsubOutbox()
+		unsubFlow()
 		unsubAPI()
 		unsubHub()
 		unsubEngine()
@@ -233,11 +255,22 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 // ends and shuts down cleanly. The URL is printed once the server is ready.
 func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready func(ctx context.Context, st *Stack, url string) (string, error)) error {
 	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version, TrustedProxies: cfg.TrustedProxies,
-		SecretKeyFile: cfg.SecretKeyFile})
+		SecretKeyFile: cfg.SecretKeyFile, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != ""})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
+	if cfg.MetricsAddr != "" {
+		aln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (--metrics-addr): %w", cfg.MetricsAddr, err)
+		}
+		admin := &http.Server{Handler: adminHandler(stack.Metrics, cfg.MetricsToken, cfg.Profiling, log), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go admin.Serve(aln)
+		defer admin.Close()
+		log.Info("admin listener", "url", "http://"+displayAddr(aln.Addr().String())+"/metrics", "profiling", cfg.Profiling)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

@@ -74,8 +74,11 @@ func TestOperations(t *testing.T) {
 			`openlines_http_requests_total{route="not_found",status="404"} 1`,
 			`openlines_http_request_duration_seconds_bucket{route="GET /readyz",le="+Inf"} 1`,
 			`openlines_http_request_duration_seconds_count{route="GET /readyz"} 1`,
-			"# TYPE openlines_db_connections_open_write gauge",
-			"openlines_db_connections_in_use_read",
+			"# TYPE go_sql_open_connections gauge",
+			`go_sql_open_connections{db_name="` + engine + `",pool="write"}`,
+			`go_sql_in_use_connections{db_name="` + engine + `",pool="read"}`,
+			"# TYPE go_goroutines gauge",
+			"# TYPE process_resident_memory_bytes gauge",
 		} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("metrics lack %q", want)

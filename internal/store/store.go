@@ -221,6 +221,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // (the same pool twice on PostgreSQL).
 func (s *Store) Stats() (write, read sql.DBStats) { return s.write.Stats(), s.read.Stats() }
 
+// Pools returns the write and the read pool, for the metrics' pool
+// statistics collector only: every query goes through the Store's methods.
+func (s *Store) Pools() (write, read *sql.DB) { return s.write, s.read }
+
 // Close finishes the inbound batches in flight and closes the database.
 func (s *Store) Close() error {
 	if s.ingest != nil {
