@@ -24,16 +24,16 @@ import (
 	"github.com/openlines/openlines/internal/apperr"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/metrics"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/openlines/openlines/internal/realtime"
 	"github.com/openlines/openlines/internal/secret"
 	"github.com/openlines/openlines/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a Server.
 type Config struct {
-	Store   *store.Store
-	Logger  *slog.Logger
+	Store  *store.Store
+	Logger *slog.Logger
 	// Metrics is the registry the server's counters join and /metrics
 	// serves; nil: a new one with the runtime collectors.
 	Metrics *prometheus.Registry
