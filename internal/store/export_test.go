@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // SetSearchHitsMax sets how many matching customers the workspace's search
 // looks up by customer before it walks the recent dialogs instead, so that
 // tests take both ways; the returned function restores it.
@@ -12,3 +14,37 @@ func SetSearchHitsMax(n int) (restore func()) {
 // FastIngested is how many customer messages the store wrote by the batch
 // path (ingestFast), which fills the events' audience itself.
 func (s *Store) FastIngested() int64 { return s.fastIngested.Load() }
+
+// OpenAt opens the database named by dsn with its schema migrated only up
+// to version upTo, as an older release left it: for the upgrade tests,
+// which write an older schema's rows with Exec and then Open it.
+func OpenAt(ctx context.Context, dsn string, upTo int) (*Store, error) {
+	s, err := open(ctx, dsn, Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrateTo(ctx, upTo); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Exec runs a statement on the write pool (upgrade tests only).
+func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := s.write.ExecContext(ctx, query, args...)
+	return err
+}
+
+// CloseRaw closes a store OpenAt opened.
+func (s *Store) CloseRaw() { s.closeDBs() }
+
+// MigrationVersions lists the migrations' numbers, oldest first.
+func MigrationVersions() []int {
+	ms, _ := migrations(SQLite)
+	vs := make([]int, len(ms))
+	for i, m := range ms {
+		vs[i] = m.version
+	}
+	return vs
+}
