@@ -70,6 +70,8 @@ Commands:
   serve                 run the server (SQLite under ./data by default)
   demo                  run the server with a demo workspace and simulated customers
   migrate               apply database migrations and exit
+  backup                copy a running server's SQLite database to a file
+  restore               put a backup in place of a SQLite database
   user add              add a user to a workspace
   workspace create      create a workspace and its first administrator
   workspace set-plan    change a workspace's plan
@@ -155,6 +157,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr)
+	case "backup":
+		return backup(ctx, rest, stdout, stderr)
+	case "restore":
+		return restore(ctx, rest, stdout, stderr)
 	case "user add":
 		return userAdd(ctx, rest, stdout, stderr)
 	case "workspace create":
