@@ -305,6 +305,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a stop waits for requests in flight")
 	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of the server key that seals secrets at rest, created on first run (default: secret.key beside a SQLite database; for PostgreSQL in the user's config directory — give every node the same file)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --addr (with --tls-key; re-read when it changes)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics (and pprof with --pprof) on this host:port instead of --addr (default: /metrics on --addr)")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token /metrics (and pprof) require (default: none)")
 	fs.BoolVar(&cfg.Profiling, "pprof", false, "serve net/http/pprof under /debug/pprof/ on the --metrics-addr listener")
@@ -329,6 +331,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
 			return usageErr("--metrics-addr: %q is not host:port: %v", cfg.MetricsAddr, err)
 		}
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return usageErr("--tls-cert and --tls-key: give both or neither")
 	}
 	if cfg.Profiling && cfg.MetricsAddr == "" {
 		return usageErr("--pprof: needs --metrics-addr (profiles are never served on the main listener)")

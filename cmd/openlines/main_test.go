@@ -176,6 +176,7 @@ func TestBadOptionsExit2(t *testing.T) {
 		{nil, []string{"serve", "--log-level", "loud"}, "--log-level"},
 		{nil, []string{"serve", "--metrics-addr", "nowhere"}, "--metrics-addr"},
 		{nil, []string{"serve", "--pprof"}, "--pprof"},
+		{nil, []string{"serve", "--tls-cert", "c.pem"}, "--tls-key"},
 		{nil, []string{"serve", "--nope"}, "-nope"},
 		{[]string{"OPENLINES_MAX_BODY=abc"}, []string{"serve"}, "OPENLINES_MAX_BODY"},
 		{[]string{"OPENLINES_PLAN=gold"}, []string{"serve"}, "--plan"},

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +60,9 @@ type Config struct {
 	MetricsToken string
 	// Profiling serves net/http/pprof on the admin listener (needs MetricsAddr).
 	Profiling bool
+	// TLSCert and TLSKey, both set, serve HTTPS directly (PEM files,
+	// re-read when they change); session cookies are then Secure.
+	TLSCert, TLSKey string
 }
 
 // Bootstrap creates, on a database without users, a workspace and its first
@@ -254,6 +258,14 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 // bound to ctx and returns what to print under the URL), serves until ctx
 // ends and shuts down cleanly. The URL is printed once the server is ready.
 func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready func(ctx context.Context, st *Stack, url string) (string, error)) error {
+	var certs *certFiles
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		var err error
+		if certs, err = loadCertFiles(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return err
+		}
+		cfg.SecureCookies = true
+	}
 	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version, TrustedProxies: cfg.TrustedProxies,
 		SecretKeyFile: cfg.SecretKeyFile, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != ""})
 	if err != nil {
@@ -282,7 +294,14 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + displayAddr(ln.Addr().String())
+	scheme := "http"
+	if certs != nil {
+		srv.TLSConfig = certs.tlsConfig()
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){} // no HTTP/2 (tls.go)
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	url := scheme + "://" + displayAddr(ln.Addr().String())
 	// Bootstrap before serving: nothing, not even /healthz, answers before
 	// the first administrator exists. The port is already bound, so early
 	// clients wait in the listen backlog instead of being refused.

@@ -235,6 +235,11 @@ func (s *Server) handle(pattern string, acc rule, h handlerFunc) {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 		p, err := s.authenticate(r, acc)
+		if err == nil && p.User.ID != "" {
+			if ri, ok := r.Context().Value(keyInfo).(*reqInfo); ok {
+				ri.userID = p.User.ID
+			}
+		}
 		if err == nil {
 			if !acc.public {
 				actor := store.Actor{ID: p.User.ID, Name: p.User.Name}
@@ -291,6 +296,7 @@ const (
 type reqInfo struct {
 	route       string
 	unavailable string // the cause of a 503, counted in the metrics
+	userID      string // who the request authenticated as, for the log
 }
 
 func setRoute(r *http.Request, route string) {
@@ -345,6 +351,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Referrer-Policy", "same-origin")
+		if s.isHTTPS(r) {
+			// Browsers that saw the site over HTTPS never try plain HTTP again.
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		l := s.log.With("request_id", id)
 		info := &reqInfo{route: "unmatched"}
 		ctx := context.WithValue(context.WithValue(r.Context(), keyLogger, l), keyInfo, info)
@@ -370,7 +380,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			s.latency.WithLabelValues(info.route).Observe(d.Seconds())
 			l.Info("request", "method", r.Method, "path", r.URL.Path, "route", info.route, "client_ip", s.clientIP(r),
-				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
+				"user_id", info.userID, "status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
 		}()
 		next.ServeHTTP(sw, r)
 	})
