@@ -77,6 +77,7 @@ Commands:
   workspace set-plan    change a workspace's plan
   simulate              simulate a line (queueing model) to size a team
   bench                 drive a running server through its API and measure it
+  healthcheck           exit 0 when a running server answers /readyz (for containers)
   version               print the version
   help <command>        print a command's flags
 
@@ -173,6 +174,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simulate(ctx, rest, stdout, stderr)
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		if len(rest) > 0 && isHelp(rest[0]) {
 			fmt.Fprintln(stdout, "Usage: openlines version\n\nPrints the version: the module version or the VCS revision the binary was built from.")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/app"
+	"github.com/openlines/openlines/internal/testcert"
 )
 
 // --tls-cert/--tls-key serve HTTPS directly: a client that trusts the
@@ -19,7 +20,7 @@ import (
 func TestServeHTTPS(t *testing.T) {
 	dir := t.TempDir()
 	cf, kf := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	leaf := app.WriteTestCert(t, cf, kf, "openlines test")
+	leaf := testcert.Write(t, cf, kf, "openlines test")
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
