@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,19 +25,15 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/openlines/openlines/internal/app"
-	"github.com/openlines/openlines/internal/testcert"
+	"github.com/openlines/openlines/internal/testkit"
 	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/workspace"
 )
 
 func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	_, port, _ := net.SplitHostPort(testkit.FreeAddr(t))
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // nginxConf is deploy/nginx/openlines.conf made runnable here: the
@@ -107,7 +104,7 @@ func TestNginxInFront(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	leaf := testcert.Write(t, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "nginx test")
+	leaf := testkit.Cert(t, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), "nginx test")
 	httpPort, httpsPort := freePort(t), freePort(t)
 	conf := nginxConf(t, dir, strings.TrimPrefix(srv.URL, "http://"), httpPort, httpsPort)
 	if out, err := exec.Command(nginx, "-t", "-c", conf, "-p", dir).CombinedOutput(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,18 +11,9 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/app"
+	"github.com/openlines/openlines/internal/testkit"
 	"github.com/openlines/openlines/internal/workspace"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // serveFor runs app.Serve with cfg (DB, admin and timeouts filled in) until
 // the test ends, and waits until addr answers /healthz.
@@ -80,7 +70,7 @@ func status(t *testing.T, hc *http.Client, url, token string) (int, string) {
 // profiles there and never on the main listener, and --metrics-token
 // guards both.
 func TestAdminListener(t *testing.T) {
-	main, admin := freeAddr(t), freeAddr(t)
+	main, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	hc := &http.Client{Timeout: 30 * time.Second}
 	serveFor(t, app.Config{Addr: main, MetricsAddr: admin, MetricsToken: "tok", Profiling: true}, "http", hc)
 	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline", "/metrics"} {
@@ -103,7 +93,7 @@ func TestAdminListener(t *testing.T) {
 
 // Profiling is off by default: the admin listener serves only /metrics.
 func TestProfilingOffByDefault(t *testing.T) {
-	main, admin := freeAddr(t), freeAddr(t)
+	main, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	hc := &http.Client{Timeout: 30 * time.Second}
 	serveFor(t, app.Config{Addr: main, MetricsAddr: admin}, "http", hc)
 	if code, _ := status(t, hc, "http://"+admin+"/debug/pprof/", ""); code != http.StatusNotFound {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/openlines/openlines/internal/app"
-	"github.com/openlines/openlines/internal/testcert"
+	"github.com/openlines/openlines/internal/testkit"
 )
 
 // --tls-cert/--tls-key serve HTTPS directly: a client that trusts the
@@ -20,12 +20,12 @@ import (
 func TestServeHTTPS(t *testing.T) {
 	dir := t.TempDir()
 	cf, kf := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	leaf := testcert.Write(t, cf, kf, "openlines test")
+	leaf := testkit.Cert(t, cf, kf, "openlines test")
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	serveFor(t, app.Config{Addr: addr, TLSCert: cf, TLSKey: kf}, "https", hc)
 	res, err := hc.Post("https://"+addr+"/api/v1/auth/login", "application/json",
 		strings.NewReader(`{"email":"boss@acme.test","password":"a long enough password"}`))

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openlines/openlines/internal/testcert"
+	"github.com/openlines/openlines/internal/testkit"
 )
 
 // A renewed certificate is served without a restart; a broken renewal
@@ -16,7 +16,7 @@ import (
 func TestCertificateReload(t *testing.T) {
 	dir := t.TempDir()
 	cf, kf := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	testcert.Write(t, cf, kf, "first")
+	testkit.Cert(t, cf, kf, "first")
 	c, err := loadCertFiles(cf, kf)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestCertificateReload(t *testing.T) {
 	if cn() != "first" {
 		t.Fatal("not the first certificate")
 	}
-	testcert.Write(t, cf, kf, "renewed")
+	testkit.Cert(t, cf, kf, "renewed")
 	future := time.Now().Add(time.Minute) // a changed modification time, however coarse the file system's clock
 	os.Chtimes(cf, future, future)
 	if got := cn(); got != "renewed" {

@@ -1,6 +1,7 @@
-// Package testcert makes self-signed TLS certificates for tests (the HTTPS
-// listener, nginx in front of the server).
-package testcert
+// Package testkit is what several packages' tests need and no product
+// code does: self-signed TLS certificates (the HTTPS listener, nginx in
+// front of the server) and free loopback addresses.
+package testkit
 
 import (
 	"crypto/ecdsa"
@@ -16,9 +17,9 @@ import (
 	"time"
 )
 
-// Write writes a self-signed certificate for 127.0.0.1 and localhost with
+// Cert writes a self-signed certificate for 127.0.0.1 and localhost with
 // the common name cn to certFile and keyFile (PEM) and returns it.
-func Write(t testing.TB, certFile, keyFile, cn string) *x509.Certificate {
+func Cert(t testing.TB, certFile, keyFile, cn string) *x509.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -40,4 +41,15 @@ func Write(t testing.TB, certFile, keyFile, cn string) *x509.Certificate {
 	}
 	c, _ := x509.ParseCertificate(der)
 	return c
+}
+
+// FreeAddr returns a loopback host:port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
