@@ -78,7 +78,7 @@ func TestStackMetrics(t *testing.T) {
 			`openlines_line_queued_sessions{line_id="`,
 			`openlines_sessions{status="in_work"} 0`,
 			`openlines_http_requests_total{route="POST /api/v1/channels/{id}/messages",status="201"} 2`,
-			`go_sql_max_open_connections{db_name="` + engine + `",pool="write"}`,
+			`go_sql_max_open_connections{db_name="` + engine + `",pool="`,
 		}
 		var body string
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -78,11 +78,16 @@ func (p slogPrinter) Println(v ...any) {
 }
 
 // RegisterDBPools registers the client_golang database/sql collector
-// (go_sql_*) for the store's two pools, told apart by the pool label
-// (write, read); db_name is the engine.
+// (go_sql_*) for the store's pools, told apart by the pool label: SQLite's
+// one write connection ("write") and its read pool ("read"), or
+// PostgreSQL's one pool for both ("read_write"); db_name is the engine.
 func RegisterDBPools(reg prometheus.Registerer, st *store.Store) {
 	write, read := st.Pools()
-	for pool, db := range map[string]*sql.DB{"write": write, "read": read} {
+	pools := map[string]*sql.DB{"write": write, "read": read}
+	if write == read {
+		pools = map[string]*sql.DB{"read_write": write}
+	}
+	for pool, db := range pools {
 		prometheus.WrapRegistererWith(prometheus.Labels{"pool": pool}, reg).
 			MustRegister(collectors.NewDBStatsCollector(db, st.Engine()))
 	}
