@@ -28,7 +28,7 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	fmt.Fprintf(stdout, "backed up %s (schema version %d) to %s\n", *db, v, *out)
-	fmt.Fprintf(stdout, "keep %s and the attachments' files directory with it: the database does not hold them\n",
+	fmt.Fprintf(stdout, "keep the server key (%s, unless serve's --secret-key-file names another) and the attachments' files directory with it: the database does not hold them\n",
 		filepath.Join(filepath.Dir(*db), "secret.key"))
 	return nil
 }

@@ -97,7 +97,7 @@ func TestStackMetrics(t *testing.T) {
 				t.Fatalf("metrics lack %q:\n%s", missing, grepOpenLines(body))
 			}
 		}
-		// Both sessions are offered to the one operator: neither waits.
+		// Both sessions are offered to the operator but not taken: still queued.
 		if m := regexp.MustCompile(`openlines_sessions\{status="queued"\} (\d+)`).FindStringSubmatch(body); m == nil || m[1] != "2" {
 			t.Errorf("queued sessions: %v\n%s", m, grepOpenLines(body))
 		}
