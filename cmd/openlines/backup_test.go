@@ -213,3 +213,39 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	}
 	t.Logf("%d acknowledged before the backup, %d after; the backup holds %d", len(before), after, len(have))
 }
+
+// The binary refuses to serve or migrate a database a newer version
+// migrated, naming both schema versions and its own version, and leaves
+// the database as it was.
+func TestRefusesNewerDatabase(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "o.db")
+	if _, stderr, code := runBinary(t, nil, "migrate", "--db", dsn); code != 0 {
+		t.Fatalf("migrate: %d %s", code, stderr)
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	future := store.LatestSchemaVersion() + 3
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from_the_future.sql', 0)`, future); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, args := range [][]string{{"migrate", "--db", dsn}, {"serve", "--db", dsn, "--addr", "127.0.0.1:0"}} {
+		_, stderr, code := runBinary(t, nil, args...)
+		if code != 1 {
+			t.Errorf("%s on a newer database: exit %d\n%s", args[0], code, stderr)
+		}
+		for _, want := range []string{fmt.Sprintf("schema version %d", future), fmt.Sprintf("this binary's %d", store.LatestSchemaVersion()), "[this binary: openlines "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: %q lacks %q", args[0], stderr, want)
+			}
+		}
+	}
+	db, _ = sql.Open("sqlite", dsn)
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, future).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the newer schema's row: %d %v", n, err)
+	}
+}

@@ -128,6 +128,10 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
+	var newer *store.NewerSchemaError
+	if errors.As(err, &newer) {
+		err = fmt.Errorf("%w [this binary: openlines %s]", err, buildVersion())
+	}
 	fmt.Fprintln(os.Stderr, "openlines:", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
