@@ -198,6 +198,7 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
 	reg := metrics.NewRegistry()
+	metrics.RegisterBuildInfo(reg, o.Version, st.Engine())
 	flow := metrics.NewFlow(reg)
 	unsubFlow := bus.Subscribe(flow.OnEvents)
 	reg.MustRegister(&metrics.Business{Counts: st.OpsCounts, Operators: hub.Connections, Widgets: visitors.Connections, Log: o.Logger})

@@ -72,6 +72,7 @@ func TestStackMetrics(t *testing.T) {
 			`openlines_websocket_connections{kind="widget"} 0`,
 			`openlines_operators_online 1`,
 			`openlines_metrics_database_up 1`,
+			`openlines_build_info{engine="` + engine + `",version="unknown"} 1`,
 			`openlines_outbox_deliveries_total{channel_type="api",result="sent"} 2`,
 			`openlines_outbox_backlog_messages{channel_type="api"} 0`,
 			`openlines_offer_latency_seconds_count 2`,

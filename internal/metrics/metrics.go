@@ -198,3 +198,15 @@ func (f *Flow) OnEvents(evs []events.Event) {
 func (f *Flow) Delivered(channelType, result string) {
 	f.deliveries.WithLabelValues(channelType, result).Inc()
 }
+
+// RegisterBuildInfo registers openlines_build_info, 1 with the binary's
+// version and the database engine as labels (join it to other series to
+// see which version produced them).
+func RegisterBuildInfo(reg prometheus.Registerer, version, engine string) {
+	if version == "" {
+		version = "unknown"
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: Namespace + "_build_info",
+		Help:        "The running binary: always 1, its version and database engine as labels.",
+		ConstLabels: prometheus.Labels{"version": version, "engine": engine}}, func() float64 { return 1 }))
+}
