@@ -19,7 +19,7 @@ import (
 
 const root = ".."
 
-// ciRun: under CI a missing linter fails the test (.ci/run installs them);
+// need finds tool on PATH: under CI a missing one fails the test (.ci/run installs it);
 // locally it is skipped with a notice.
 func need(t *testing.T, tool string) string {
 	t.Helper()
