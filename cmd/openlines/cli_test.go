@@ -174,9 +174,6 @@ func TestHelp(t *testing.T) {
 func TestVersion(t *testing.T) {
 	out, _, code := runBinary(t, nil, "version")
 	got := strings.TrimSpace(strings.TrimPrefix(out, "openlines "))
-	if code != 0 || got == "" || got == "dev" {
-		t.Fatalf("version: %d %q", code, out)
-	}
 	info, err := exec.Command("go", "version", "-m", binary).Output()
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +189,11 @@ func TestVersion(t *testing.T) {
 		}
 	}
 	if len(want) == 1 && want[0] == "(devel)" {
-		t.Skip("the test binary has no module version and no VCS stamp (not built in a git checkout)")
+		// Checked before "dev" is refused: without a stamp "dev" is right.
+		t.Skip("the test binary has no module version and no VCS stamp (not built in a git checkout, or in a worktree the toolchain does not stamp)")
+	}
+	if code != 0 || got == "" || got == "dev" {
+		t.Fatalf("version: %d %q", code, out)
 	}
 	for _, w := range want {
 		if w != "(devel)" && strings.HasPrefix(got, w) {

@@ -70,11 +70,14 @@ Commands:
   serve                 run the server (SQLite under ./data by default)
   demo                  run the server with a demo workspace and simulated customers
   migrate               apply database migrations and exit
+  backup                copy a running server's SQLite database to a file
+  restore               put a backup in place of a SQLite database
   user add              add a user to a workspace
   workspace create      create a workspace and its first administrator
   workspace set-plan    change a workspace's plan
   simulate              simulate a line (queueing model) to size a team
   bench                 drive a running server through its API and measure it
+  healthcheck           exit 0 when a running server answers /readyz (for containers)
   version               print the version
   help <command>        print a command's flags
 
@@ -125,6 +128,10 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
+	var newer *store.NewerSchemaError
+	if errors.As(err, &newer) {
+		err = fmt.Errorf("%w [this binary: openlines %s]", err, buildVersion())
+	}
 	fmt.Fprintln(os.Stderr, "openlines:", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
@@ -155,6 +162,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr)
+	case "backup":
+		return backup(ctx, rest, stdout, stderr)
+	case "restore":
+		return restore(ctx, rest, stdout, stderr)
 	case "user add":
 		return userAdd(ctx, rest, stdout, stderr)
 	case "workspace create":
@@ -167,6 +178,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simulate(ctx, rest, stdout, stderr)
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		if len(rest) > 0 && isHelp(rest[0]) {
 			fmt.Fprintln(stdout, "Usage: openlines version\n\nPrints the version: the module version or the VCS revision the binary was built from.")
@@ -302,6 +315,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.MaxFile, "max-file-size", 20<<20, "largest file a customer or an operator may send, in bytes")
 	fs.Int64Var(&cfg.FilesQuota, "files-quota", 10<<30, "total bytes of files a workspace may keep")
 	proxies := fs.String("trusted-proxies", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --addr (with --tls-key; re-read when it changes)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics (and pprof with --pprof) on this host:port instead of --addr (default: /metrics on --addr)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token /metrics (and pprof) require (default: none)")
+	fs.BoolVar(&cfg.Profiling, "pprof", false, "serve net/http/pprof under /debug/pprof/ on the --metrics-addr listener")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
@@ -318,6 +336,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return usageErr("--addr: %q is not host:port: %v", cfg.Addr, err)
+	}
+	if cfg.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.MetricsAddr); err != nil {
+			return usageErr("--metrics-addr: %q is not host:port: %v", cfg.MetricsAddr, err)
+		}
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return usageErr("--tls-cert and --tls-key: give both or neither")
+	}
+	if cfg.Profiling && cfg.MetricsAddr == "" {
+		return usageErr("--pprof: needs --metrics-addr (profiles are never served on the main listener)")
 	}
 	if cfg.MaxBody < 1024 || cfg.MaxBody > 1<<30 {
 		return usageErr("--max-body: %d is out of range 1024..%d", cfg.MaxBody, 1<<30)

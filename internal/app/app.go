@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"github.com/openlines/openlines/internal/delivery"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/httpapi"
+	"github.com/openlines/openlines/internal/metrics"
 	"github.com/openlines/openlines/internal/realtime"
 	"github.com/openlines/openlines/internal/routing"
 	"github.com/openlines/openlines/internal/secret"
@@ -33,6 +35,7 @@ import (
 	"github.com/openlines/openlines/internal/user"
 	"github.com/openlines/openlines/internal/web"
 	"github.com/openlines/openlines/internal/workspace"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is everything `openlines serve` can be told.
@@ -57,6 +60,16 @@ type Config struct {
 	FilesDir   string
 	MaxFile    int64
 	FilesQuota int64
+	// MetricsAddr, when set, is the admin listener's address: /metrics
+	// (and pprof with Profiling) are served there and not on Addr.
+	MetricsAddr string
+	// MetricsToken, when set, is the bearer token /metrics (and pprof) ask for.
+	MetricsToken string
+	// Profiling serves net/http/pprof on the admin listener (needs MetricsAddr).
+	Profiling bool
+	// TLSCert and TLSKey, both set, serve HTTPS directly (PEM files,
+	// re-read when they change); session cookies are then Secure.
+	TLSCert, TLSKey string
 }
 
 // Bootstrap creates, on a database without users, a workspace and its first
@@ -115,6 +128,9 @@ type Stack struct {
 	Hub     *realtime.Hub
 	Handler http.Handler
 	API     *httpapi.Server
+	// Metrics is the registry /metrics serves (on the main listener, or
+	// on --metrics-addr's).
+	Metrics *prometheus.Registry
 	stop    func()
 }
 
@@ -130,6 +146,10 @@ type StackOptions struct {
 	FilesDir       string // "": FilesPath(dsn)
 	MaxFile        int64
 	FilesQuota     int64
+	// MetricsToken guards /metrics with a bearer token; MetricsElsewhere
+	// moves it off the main handler (to --metrics-addr's listener).
+	MetricsToken     string
+	MetricsElsewhere bool
 }
 
 // SecretKeyPath is where the server key lives when no file is named: beside
@@ -205,8 +225,13 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
 	go func() { engine.Run(engineCtx); close(engineDone) }()
+	reg := metrics.NewRegistry()
+	metrics.RegisterBuildInfo(reg, o.Version, st.Engine())
+	flow := metrics.NewFlow(reg)
+	unsubFlow := bus.Subscribe(flow.OnEvents)
+	reg.MustRegister(&metrics.Business{Counts: st.OpsCounts, Operators: hub.Connections, Widgets: visitors.Connections, Log: o.Logger})
 	// Each channel kind's package brings the sender of its outbound.
-	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger, Senders: map[string]delivery.Sender{
+	outbox := delivery.New(st, delivery.Options{Clock: o.Clock, Logger: o.Logger, Observe: flow.Delivered, Senders: map[string]delivery.Sender{
 		channelapi.Type: channelapi.Sender,
 		widget.Type:     widget.Sender,
 	}})
@@ -215,10 +240,11 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 	go func() { outbox.Run(engineCtx); close(outboxDone) }()
 	api := httpapi.New(httpapi.Config{Store: st, Logger: o.Logger, MaxBody: o.MaxBody, SecureCookies: o.SecureCookies, Version: o.Version,
 		TrustedProxies: o.TrustedProxies, Hub: hub, Publish: bus.Publish, Web: web.Handler(), Visitors: visitors, Secrets: box,
-		Files: files, MaxFile: o.MaxFile, FilesQuota: o.FilesQuota})
+		Files: files, MaxFile: o.MaxFile, FilesQuota: o.FilesQuota,
+		Metrics: reg, MetricsToken: o.MetricsToken, MetricsElsewhere: o.MetricsElsewhere})
 	unsubAPI := bus.Subscribe(api.OnEvents)
 	unsubVisitors := bus.Subscribe(visitors.OnEvents)
-	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, stop: func() {
+	return &Stack{Store: st, Bus: bus, Engine: engine, Hub: hub, Handler: api.Handler(), API: api, Metrics: reg, stop: func() {
 		hub.Close()
 		visitors.Close()
 		unsubVisitors()
@@ -226,6 +252,7 @@ func Start(ctx context.Context, dsn string, o StackOptions) (*Stack, error) {
 		<-engineDone // before the store closes
 		<-outboxDone
 		unsubOutbox()
+		unsubFlow()
 		unsubAPI()
 		unsubHub()
 		unsubEngine()
@@ -261,12 +288,32 @@ func Serve(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) err
 // bound to ctx and returns what to print under the URL), serves until ctx
 // ends and shuts down cleanly. The URL is printed once the server is ready.
 func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready func(ctx context.Context, st *Stack, url string) (string, error)) error {
+	var certs *certFiles
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		var err error
+		if certs, err = loadCertFiles(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return err
+		}
+		cfg.SecureCookies = true
+	}
 	stack, err := Start(ctx, cfg.DB, StackOptions{Logger: log, MaxBody: cfg.MaxBody, SecureCookies: cfg.SecureCookies, Version: cfg.Version, TrustedProxies: cfg.TrustedProxies,
-		SecretKeyFile: cfg.SecretKeyFile, FilesDir: cfg.FilesDir, MaxFile: cfg.MaxFile, FilesQuota: cfg.FilesQuota})
+		SecretKeyFile: cfg.SecretKeyFile, FilesDir: cfg.FilesDir, MaxFile: cfg.MaxFile, FilesQuota: cfg.FilesQuota,
+		MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != ""})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
+	if cfg.MetricsAddr != "" {
+		aln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (--metrics-addr): %w", cfg.MetricsAddr, err)
+		}
+		admin := &http.Server{Handler: adminHandler(stack.Metrics, cfg.MetricsToken, cfg.Profiling, log), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go admin.Serve(aln)
+		defer admin.Close()
+		log.Info("admin listener", "url", "http://"+displayAddr(aln.Addr().String())+"/metrics", "profiling", cfg.Profiling)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -278,7 +325,14 @@ func run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger, ready
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + displayAddr(ln.Addr().String())
+	scheme := "http"
+	if certs != nil {
+		srv.TLSConfig = certs.tlsConfig()
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){} // no HTTP/2 (tls.go)
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	url := scheme + "://" + displayAddr(ln.Addr().String())
 	// Bootstrap before serving: nothing, not even /healthz, answers before
 	// the first administrator exists. The port is already bound, so early
 	// clients wait in the listen backlog instead of being refused.

@@ -55,6 +55,10 @@ type Options struct {
 	Workers int               // deliveries running at once
 	Timeout time.Duration     // one delivery attempt's limit
 	Logger  *slog.Logger
+	// Observe, when set, hears the outcome of every attempt: the channel
+	// type and sent, delivered, read, temporary_error or permanent_error
+	// (the metrics).
+	Observe func(channelType, result string)
 }
 
 // Backoff is the wait before attempt n+1 after n failed attempts: 1 s,
@@ -182,8 +186,19 @@ func (w *Worker) deliver(ctx context.Context, o store.Outbound) {
 			res.Retry = w.opt.Clock.Now().Add(Backoff(o.Attempt))
 		}
 	}
-	if err := w.st.RecordOutbound(ctx, o.Message.ID, res); err != nil && ctx.Err() == nil {
+	err := w.st.RecordOutbound(ctx, o.Message.ID, res)
+	if err != nil && ctx.Err() == nil {
 		// The lease runs out and the text is tried again.
 		w.opt.Logger.Warn("delivery: record", "message", o.Message.ID, "error", err)
+	}
+	if w.opt.Observe != nil && err == nil {
+		result := res.State
+		switch {
+		case res.Err != "" && !res.Retry.IsZero():
+			result = "temporary_error" // tried again unless past its give-up time
+		case res.Err != "":
+			result = "permanent_error"
+		}
+		w.opt.Observe(o.ChannelType, result)
 	}
 }

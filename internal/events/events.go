@@ -74,6 +74,10 @@ type Event struct {
 	Holders  []string  `json:"holders,omitempty"`
 	Audience []string  `json:"audience,omitempty"`
 	At       time.Time `json:"at"`
+	// Queued is when an offered session (session.offered) entered the
+	// queue, for the offer latency metric of the node that made the offer;
+	// it is not carried to screens or other nodes.
+	Queued time.Time `json:"-"`
 	// Data is the changed record when screens need it at once (the message
 	// of message.created), so they need not fetch it.
 	Data any `json:"data,omitempty"`

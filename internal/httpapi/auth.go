@@ -165,7 +165,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ principal) erro
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: secret, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies || r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies || s.isHTTPS(r),
 	})
 	writeJSON(w, http.StatusOK, map[string]any{"user": u, "expires_at": exp})
 	return nil
@@ -179,7 +179,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ principal) err
 		}
 		s.auth.drop(hash) // this node at once; others through auth.revoked
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.SecureCookies || s.isHTTPS(r)})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -73,6 +73,35 @@ func (s *Server) clientIP(r *http.Request) string {
 	return peer.String()
 }
 
+// peerTrusted reports whether r came straight from a trusted proxy.
+func (s *Server) peerTrusted(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	return err == nil && s.trusted(peer.Unmap())
+}
+
+// isHTTPS reports whether the client reached us over HTTPS: TLS on this
+// connection (--tls-cert), or a trusted proxy's X-Forwarded-Proto saying
+// https. Of a list ("http, https") the right-most value counts, the one
+// the nearest proxy set; from any other peer the header is ignored.
+func (s *Server) isHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	vals := r.Header.Values("X-Forwarded-Proto")
+	if len(vals) == 0 || !s.peerTrusted(r) {
+		return false
+	}
+	last := vals[len(vals)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(last), "https")
+}
+
 func (s *Server) trusted(a netip.Addr) bool {
 	for _, p := range s.cfg.TrustedProxies {
 		if p.Contains(a) {

@@ -68,14 +68,21 @@ func TestOperations(t *testing.T) {
 		}
 		get("/no/such/path")
 		_, metrics := get("/metrics")
+		writePool, readPool := "write", "read" // SQLite's two pools; PostgreSQL has one
+		if engine != "sqlite" {
+			writePool, readPool = "read_write", "read_write"
+		}
 		for _, want := range []string{
 			`openlines_http_requests_total{route="GET /api/v1/me",status="401"} 2`,
 			`openlines_http_requests_total{route="GET /healthz",status="200"} 1`,
 			`openlines_http_requests_total{route="not_found",status="404"} 1`,
 			`openlines_http_request_duration_seconds_bucket{route="GET /readyz",le="+Inf"} 1`,
 			`openlines_http_request_duration_seconds_count{route="GET /readyz"} 1`,
-			"# TYPE openlines_db_connections_open_write gauge",
-			"openlines_db_connections_in_use_read",
+			"# TYPE go_sql_open_connections gauge",
+			`go_sql_open_connections{db_name="` + engine + `",pool="` + writePool + `"}`,
+			`go_sql_in_use_connections{db_name="` + engine + `",pool="` + readPool + `"}`,
+			"# TYPE go_goroutines gauge",
+			"# TYPE process_resident_memory_bytes gauge",
 		} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("metrics lack %q", want)

@@ -543,6 +543,8 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, p principal) er
 	status := http.StatusCreated
 	if res.Duplicate {
 		status = http.StatusOK
+	} else {
+		s.inbounds.WithLabelValues(ch.Type).Inc()
 	}
 	writeJSON(w, status, res)
 	return nil

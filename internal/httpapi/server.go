@@ -28,13 +28,21 @@ import (
 	"github.com/openlines/openlines/internal/realtime"
 	"github.com/openlines/openlines/internal/secret"
 	"github.com/openlines/openlines/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a Server.
 type Config struct {
-	Store   *store.Store
-	Logger  *slog.Logger
-	Metrics *metrics.Registry // nil: a new registry
+	Store  *store.Store
+	Logger *slog.Logger
+	// Metrics is the registry the server's counters join and /metrics
+	// serves; nil: a new one with the runtime collectors.
+	Metrics *prometheus.Registry
+	// MetricsToken, when set, must come as a bearer token on /metrics.
+	MetricsToken string
+	// MetricsElsewhere: /metrics is served on a listener of its own
+	// (--metrics-addr), and this handler answers 404 there.
+	MetricsElsewhere bool
 	// MaxBody bounds request bodies in bytes (default 1 MiB).
 	MaxBody int64
 	// SecureCookies marks the session cookie Secure (serve behind HTTPS).
@@ -92,8 +100,9 @@ type Server struct {
 	routes  []Route
 	handler http.Handler
 
-	requests *metrics.CounterVec
-	latency  *metrics.HistogramVec
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	inbounds *prometheus.CounterVec
 	logins   *loginGuard
 	auth     *authCache
 	// hashSlots bounds concurrent argon2id computations (19 MiB each).
@@ -103,7 +112,7 @@ type Server struct {
 	secrets *secret.Box
 	links   *attach.Links // signs customers' links to files
 
-	unavailable *metrics.CounterVec
+	unavailable *prometheus.CounterVec
 	draining    atomic.Bool
 }
 
@@ -172,16 +181,29 @@ func New(cfg Config) *Server {
 		s.secrets = secret.Ephemeral()
 	}
 	s.links = attach.NewLinks(s.secrets.Derive("file links"))
-	s.requests = cfg.Metrics.Counter("openlines_http_requests_total", "HTTP requests by route and status.", "route", "status")
-	s.latency = cfg.Metrics.Histogram("openlines_http_request_duration_seconds", "HTTP request latency by route.", metrics.DefBuckets, "route")
-	s.unavailable = cfg.Metrics.Counter("openlines_http_unavailable_total", "503 answers by cause (database connection, timeout, busy, shutdown).", "cause")
-	s.registerDBMetrics(cfg.Metrics)
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "openlines_http_requests_total",
+		Help: "HTTP requests by route pattern and status."}, []string{"route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "openlines_http_request_duration_seconds",
+		Help: "HTTP request latency by route pattern.", Buckets: metrics.LatencyBuckets}, []string{"route"})
+	s.unavailable = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "openlines_http_unavailable_total",
+		Help: "503 answers by cause (database connection, timeout, busy, shutdown, password hashing)."}, []string{"cause"})
+	s.inbounds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "openlines_inbound_messages_total",
+		Help: "Customer messages accepted (duplicates not counted), by channel type."}, []string{"channel_type"})
+	cfg.Metrics.MustRegister(s.requests, s.latency, s.unavailable, s.inbounds)
+	metrics.RegisterDBPools(cfg.Metrics, cfg.Store)
 
 	s.raw("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.raw("GET /readyz", s.readyz)
-	s.raw("GET /metrics", cfg.Metrics.ServeHTTP)
+	metricsHandler := metrics.Handler(cfg.Metrics, cfg.MetricsToken, cfg.Logger)
+	s.raw("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.MetricsElsewhere {
+			writeError(w, r, apperr.NotFoundf("metrics are served on the metrics listener (--metrics-addr)"))
+			return
+		}
+		metricsHandler.ServeHTTP(w, r)
+	})
 	s.raw("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPIDoc)
@@ -240,6 +262,11 @@ func (s *Server) handle(pattern string, acc rule, h handlerFunc) {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		p, err := s.authenticate(r, acc)
+		if err == nil && p.User.ID != "" {
+			if ri, ok := r.Context().Value(keyInfo).(*reqInfo); ok {
+				ri.userID = p.User.ID
+			}
+		}
 		if err == nil {
 			if !acc.public {
 				actor := store.Actor{ID: p.User.ID, Name: p.User.Name}
@@ -296,6 +323,7 @@ const (
 type reqInfo struct {
 	route       string
 	unavailable string // the cause of a 503, counted in the metrics
+	userID      string // who the request authenticated as, for the log
 }
 
 func setRoute(r *http.Request, route string) {
@@ -350,6 +378,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Referrer-Policy", "same-origin")
+		if s.isHTTPS(r) {
+			// Browsers that saw the site over HTTPS never try plain HTTP again.
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		l := s.log.With("request_id", id)
 		info := &reqInfo{route: "unmatched"}
 		ctx := context.WithValue(context.WithValue(r.Context(), keyLogger, l), keyInfo, info)
@@ -369,13 +401,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				sw.status = http.StatusOK
 			}
 			d := time.Since(start)
-			s.requests.Inc(info.route, strconv.Itoa(sw.status))
+			s.requests.WithLabelValues(info.route, strconv.Itoa(sw.status)).Inc()
 			if info.unavailable != "" {
-				s.unavailable.Inc(info.unavailable)
+				s.unavailable.WithLabelValues(info.unavailable).Inc()
 			}
-			s.latency.Observe(d.Seconds(), info.route)
+			s.latency.WithLabelValues(info.route).Observe(d.Seconds())
 			l.Info("request", "method", r.Method, "path", r.URL.Path, "route", info.route, "client_ip", s.clientIP(r),
-				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
+				"user_id", info.userID, "status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -405,23 +437,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": s.store.Engine()})
-}
-
-func (s *Server) registerDBMetrics(reg *metrics.Registry) {
-	gauge := func(name, help string, pick func(write bool) float64) {
-		reg.GaugeFunc(name+"_write", help+" (write pool)", func() float64 { return pick(true) })
-		reg.GaugeFunc(name+"_read", help+" (read pool)", func() float64 { return pick(false) })
-	}
-	stat := func(write bool) (st struct{ open, inUse, idle, waits float64 }) {
-		ws, rs := s.store.Stats()
-		if !write {
-			ws = rs
-		}
-		st.open, st.inUse, st.idle, st.waits = float64(ws.OpenConnections), float64(ws.InUse), float64(ws.Idle), float64(ws.WaitCount)
-		return
-	}
-	gauge("openlines_db_connections_open", "Open database connections", func(w bool) float64 { return stat(w).open })
-	gauge("openlines_db_connections_in_use", "Database connections in use", func(w bool) float64 { return stat(w).inUse })
-	gauge("openlines_db_connections_idle", "Idle database connections", func(w bool) float64 { return stat(w).idle })
-	gauge("openlines_db_wait_count", "Waits for a database connection, total", func(w bool) float64 { return stat(w).waits })
 }

@@ -342,6 +342,8 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, _ principal)
 	status := http.StatusCreated
 	if res.Duplicate {
 		status = http.StatusOK
+	} else {
+		s.inbounds.WithLabelValues(widget.Type).Inc()
 	}
 	client := req.ClientID
 	writeJSON(w, status, map[string]any{"message": widget.Message{ID: res.MessageID, Direction: dialog.In, Kind: dialog.KindText,

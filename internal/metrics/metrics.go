@@ -1,267 +1,212 @@
-// Package metrics is a small, concurrency-safe registry that exposes counters,
-// histograms and gauge functions in the Prometheus text exposition format 0.0.4.
+// Package metrics is the Prometheus face of OpenLines, built on
+// prometheus/client_golang: a registry with the Go runtime and process
+// collectors, the database pools, the business gauges read from the store
+// at scrape time, and the handler that serves them (optionally behind a
+// bearer token). The HTTP counters live with the HTTP server (httpapi), the
+// delivery counters with the composition root (app); all of them register
+// here.
 package metrics
 
 import (
-	"bufio"
+	"context"
+	"crypto/subtle"
+	"database/sql"
 	"fmt"
-	"io"
-	"maps"
-	"math"
+	"log/slog"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"unicode/utf8"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openlines/openlines/internal/events"
+	"github.com/openlines/openlines/internal/store"
 )
 
-// DefBuckets are default latency buckets, in seconds.
-var DefBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+// Namespace prefixes every OpenLines metric.
+const Namespace = "openlines"
 
-// Registry holds metric families. The zero value is not usable; use NewRegistry.
-type Registry struct {
-	mu       sync.RWMutex
-	families map[string]*family
+// LatencyBuckets are the latency histograms' upper bounds, in seconds: from
+// half a millisecond (a cached read) to ten seconds (a request that waited
+// out a busy database).
+var LatencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// WaitBuckets bound the offer latency histogram, in seconds: a session is
+// offered within milliseconds when an operator has room, or waits minutes
+// in the queue when none has.
+var WaitBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
+
+// NewRegistry returns a registry holding the Go runtime (go_*) and process
+// (process_*) collectors.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{families: map[string]*family{}} }
-
-type family struct {
-	name, help, typ string
-	labelNames      []string
-	buckets         []float64      // histogram upper bounds, without +Inf
-	fn              func() float64 // gauge func
-	series          sync.Map       // joined label values -> *series
+// Handler serves what g gathers in the Prometheus text format, behind
+// RequireBearer(token).
+func Handler(g prometheus.Gatherer, token string, log *slog.Logger) http.Handler {
+	return RequireBearer(token, promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slogPrinter{log}, ErrorHandling: promhttp.ContinueOnError}))
 }
 
-type series struct {
-	labelValues []string
-	intVal      atomic.Uint64   // counter: integral increments
-	floatBits   atomic.Uint64   // counter: fractional adds; histogram: sum
-	counts      []atomic.Uint64 // histogram: per-bucket (non-cumulative), last is +Inf
-}
-
-// CounterVec is a counter family partitioned by label values.
-type CounterVec struct{ f *family }
-
-// HistogramVec is a histogram family partitioned by label values.
-type HistogramVec struct{ f *family }
-
-// Counter registers a counter family. Panics on duplicate name or invalid metric/label name.
-func (r *Registry) Counter(name, help string, labelNames ...string) *CounterVec {
-	return &CounterVec{r.register(&family{name: name, help: help, typ: "counter", labelNames: labelNames})}
-}
-
-// Histogram registers a histogram family with the given upper bounds (sorted
-// ascending; +Inf added automatically).
-func (r *Registry) Histogram(name, help string, buckets []float64, labelNames ...string) *HistogramVec {
-	b := slices.Clone(buckets)
-	if n := len(b); n > 0 && math.IsInf(b[n-1], 1) {
-		b = b[:n-1]
+// RequireBearer lets through only requests with "Authorization: Bearer
+// <token>" (compared in constant time), answering 401 to others; an empty
+// token lets everything through.
+func RequireBearer(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
 	}
-	for i, v := range b {
-		if math.IsNaN(v) || (i > 0 && v <= b[i-1]) {
-			panic(fmt.Sprintf("metrics: histogram %q buckets must be strictly ascending", name))
-		}
-	}
-	if slices.Contains(labelNames, "le") {
-		panic(fmt.Sprintf("metrics: histogram %q uses reserved label name \"le\"", name))
-	}
-	return &HistogramVec{r.register(&family{name: name, help: help, typ: "histogram", labelNames: labelNames, buckets: b})}
-}
-
-// GaugeFunc registers a gauge whose value is read at scrape time.
-func (r *Registry) GaugeFunc(name, help string, fn func() float64) {
-	if fn == nil {
-		panic(fmt.Sprintf("metrics: gauge %q has nil func", name))
-	}
-	r.register(&family{name: name, help: help, typ: "gauge", fn: fn})
-}
-
-func (r *Registry) register(f *family) *family {
-	if !validName(f.name, true) {
-		panic(fmt.Sprintf("metrics: invalid metric name %q", f.name))
-	}
-	f.labelNames = slices.Clone(f.labelNames)
-	for i, l := range f.labelNames {
-		if !validName(l, false) || strings.HasPrefix(l, "__") || slices.Contains(f.labelNames[:i], l) {
-			panic(fmt.Sprintf("metrics: invalid or duplicate label name %q for %q", l, f.name))
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.families[f.name]; dup {
-		panic(fmt.Sprintf("metrics: duplicate metric name %q", f.name))
-	}
-	r.families[f.name] = f
-	if len(f.labelNames) == 0 && f.fn == nil {
-		f.get(nil) // label-less families are exported as zero from the start
-	}
-	return f
-}
-
-func validName(s string, colon bool) bool {
-	for i, c := range []byte(s) {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' || colon && c == ':') {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// get returns the series for lvs, creating it if needed. Existing series are
-// found lock-free through sync.Map.
-func (f *family) get(lvs []string) *series {
-	if len(lvs) != len(f.labelNames) {
-		panic(fmt.Sprintf("metrics: %q expects %d label values, got %d", f.name, len(f.labelNames), len(lvs)))
-	}
-	var key string
-	if len(lvs) == 1 {
-		key = lvs[0]
-	} else if len(lvs) > 1 {
-		// 0xff never occurs in valid UTF-8, and only valid values are stored,
-		// so the joined key is unambiguous. The stack buffer keeps Load alloc-free.
-		var buf [128]byte
-		b := append(buf[:0], lvs[0]...)
-		for _, v := range lvs[1:] {
-			b = append(append(b, 0xff), v...)
-		}
-		if s, ok := f.series.Load(string(b)); ok {
-			return s.(*series)
-		}
-		key = string(b)
-	}
-	if s, ok := f.series.Load(key); ok {
-		return s.(*series)
-	}
-	for _, v := range lvs {
-		if !utf8.ValidString(v) {
-			panic(fmt.Sprintf("metrics: %q label value %q is not valid UTF-8", f.name, v))
-		}
-	}
-	s := &series{labelValues: slices.Clone(lvs)}
-	if f.typ == "histogram" {
-		s.counts = make([]atomic.Uint64, len(f.buckets)+1)
-	}
-	actual, _ := f.series.LoadOrStore(key, s)
-	return actual.(*series)
-}
-
-func addFloat(u *atomic.Uint64, v float64) {
-	for {
-		old := u.Load()
-		if u.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="openlines-admin"`)
+			http.Error(w, "this needs the bearer token given by --metrics-token", http.StatusUnauthorized)
 			return
 		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Println(v ...any) {
+	if p.log != nil {
+		p.log.Warn("metrics: " + fmt.Sprint(v...))
 	}
 }
 
-// Add adds v (which must be >= 0) to the series identified by labelValues.
-func (c *CounterVec) Add(v float64, labelValues ...string) {
-	if v < 0 {
-		panic(fmt.Sprintf("metrics: counter %q cannot decrease", c.f.name))
+// RegisterDBPools registers the client_golang database/sql collector
+// (go_sql_*) for the store's pools, told apart by the pool label: SQLite's
+// one write connection ("write") and its read pool ("read"), or
+// PostgreSQL's one pool for both ("read_write"); db_name is the engine.
+func RegisterDBPools(reg prometheus.Registerer, st *store.Store) {
+	write, read := st.Pools()
+	pools := map[string]*sql.DB{"write": write, "read": read}
+	if write == read {
+		pools = map[string]*sql.DB{"read_write": write}
 	}
-	s := c.f.get(labelValues)
-	if v < 1<<53 && v == math.Trunc(v) {
-		s.intVal.Add(uint64(v))
-		return
+	for pool, db := range pools {
+		prometheus.WrapRegistererWith(prometheus.Labels{"pool": pool}, reg).
+			MustRegister(collectors.NewDBStatsCollector(db, st.Engine()))
 	}
-	addFloat(&s.floatBits, v)
 }
 
-// Inc adds 1 to the series identified by labelValues.
-func (c *CounterVec) Inc(labelValues ...string) { c.f.get(labelValues).intVal.Add(1) }
-
-// Observe records v in the series identified by labelValues.
-func (h *HistogramVec) Observe(v float64, labelValues ...string) {
-	s := h.f.get(labelValues)
-	i, b := 0, h.f.buckets
-	for i < len(b) && !(v <= b[i]) { // few buckets: linear scan; NaN lands in +Inf
-		i++
-	}
-	s.counts[i].Add(1)
-	addFloat(&s.floatBits, v)
-}
-
-// WriteText writes all families, sorted by name, in the Prometheus text format.
-func (r *Registry) WriteText(w io.Writer) error {
-	r.mu.RLock()
-	fams := slices.SortedFunc(maps.Values(r.families), func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	r.mu.RUnlock()
-	bw := bufio.NewWriter(w)
-	for _, f := range fams {
-		var ss []*series
-		f.series.Range(func(_, v any) bool { ss = append(ss, v.(*series)); return true })
-		if f.fn == nil && len(ss) == 0 {
-			continue
-		}
-		slices.SortFunc(ss, func(a, b *series) int { return slices.Compare(a.labelValues, b.labelValues) })
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", f.name, helpEscaper.Replace(f.help), f.name, f.typ)
-		if f.fn != nil {
-			writeSample(bw, f.name, "", f.fn())
-		}
-		for _, s := range ss {
-			var lb strings.Builder // rendered labels without braces: a="x",b="y"
-			for i, n := range f.labelNames {
-				fmt.Fprintf(&lb, "%s=\"%s\",", n, valueEscaper.Replace(s.labelValues[i]))
-			}
-			labels := strings.TrimSuffix(lb.String(), ",")
-			if f.typ == "counter" {
-				writeSample(bw, f.name, labels, float64(s.intVal.Load())+math.Float64frombits(s.floatBits.Load()))
-				continue
-			}
-			var cum uint64
-			for i := range s.counts {
-				cum += s.counts[i].Load()
-				le := math.Inf(1)
-				if i < len(f.buckets) {
-					le = f.buckets[i]
-				}
-				writeSample(bw, f.name+"_bucket", lb.String()+`le="`+formatFloat(le)+`"`, float64(cum))
-			}
-			writeSample(bw, f.name+"_sum", labels, math.Float64frombits(s.floatBits.Load()))
-			writeSample(bw, f.name+"_count", labels, float64(cum))
-		}
-	}
-	return bw.Flush()
+// Business reads the contact center's state at scrape time: what the
+// database holds (Counts) and the sockets this node holds.
+type Business struct {
+	Counts    func(ctx context.Context) (store.OpsCounts, error)
+	Operators func() int // operators' WebSocket connections
+	Widgets   func() int // widget visitors' WebSocket connections
+	Log       *slog.Logger
+	// Timeout bounds the database queries of one scrape (default 2 s).
+	Timeout time.Duration
 }
 
 var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	valueEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+	descSessions = prometheus.NewDesc(Namespace+"_sessions", "Open sessions by status.", []string{"status"}, nil)
+	descQueued   = prometheus.NewDesc(Namespace+"_line_queued_sessions", "Sessions waiting in a line's queue, nobody holding them.", []string{"line_id"}, nil)
+	descOnline   = prometheus.NewDesc(Namespace+"_operators_online", "Operators online (status online, a heartbeat in the last minute).", nil, nil)
+	descBacklog  = prometheus.NewDesc(Namespace+"_outbox_backlog_messages", "Texts for customers waiting in the outbox, by channel type.", []string{"channel_type"}, nil)
+	descSockets  = prometheus.NewDesc(Namespace+"_websocket_connections", "Open WebSocket connections on this node, by kind (operator, widget).", []string{"kind"}, nil)
+	descDBUp     = prometheus.NewDesc(Namespace+"_metrics_database_up", "1 when the last scrape could read the business gauges from the database, 0 when not.", nil, nil)
 )
 
-func writeSample(w *bufio.Writer, name, labels string, v float64) {
-	w.WriteString(name)
-	if labels != "" {
-		w.WriteString("{" + labels + "}")
+// Describe implements prometheus.Collector.
+func (b *Business) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSessions, descQueued, descOnline, descBacklog, descSockets, descDBUp} {
+		ch <- d
 	}
-	w.WriteString(" " + formatFloat(v) + "\n")
 }
 
-// formatFloat formats like Prometheus: "+Inf", "-Inf", "NaN", integral values
-// without exponent when exactly representable, otherwise the shortest repr.
-func formatFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
-	case v == 0:
-		return "0" // also normalizes -0
-	case v == math.Trunc(v) && math.Abs(v) < 1<<53:
-		return strconv.FormatFloat(v, 'f', -1, 64)
+// Collect implements prometheus.Collector. When the database does not
+// answer, the database gauges are left out and openlines_metrics_database_up
+// is 0: a scrape never fails because of them.
+func (b *Business) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	if b.Operators != nil {
+		gauge(descSockets, float64(b.Operators()), "operator")
+	}
+	if b.Widgets != nil {
+		gauge(descSockets, float64(b.Widgets()), "widget")
+	}
+	if b.Counts == nil {
+		return
+	}
+	timeout := b.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := b.Counts(ctx)
+	if err != nil {
+		if b.Log != nil {
+			b.Log.Warn("metrics: business gauges", "error", err)
+		}
+		gauge(descDBUp, 0)
+		return
+	}
+	gauge(descDBUp, 1)
+	for _, st := range store.OpenSessionStatuses {
+		gauge(descSessions, float64(c.Sessions[st]), st)
+	}
+	for line, n := range c.QueuedByLine {
+		gauge(descQueued, float64(n), line)
+	}
+	gauge(descOnline, float64(c.OperatorsOnline))
+	for typ, n := range c.OutboxBacklog {
+		gauge(descBacklog, float64(n), typ)
+	}
 }
 
-// ServeHTTP serves the registry in the Prometheus text format.
-func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_ = r.WriteText(w)
+// Flow counts what passes through this node: the offer latency, heard on
+// the event bus, and the outcome of every delivery attempt.
+type Flow struct {
+	offers     prometheus.Histogram
+	deliveries *prometheus.CounterVec
+}
+
+// NewFlow registers the flow's metrics on reg.
+func NewFlow(reg prometheus.Registerer) *Flow {
+	f := &Flow{
+		offers: prometheus.NewHistogram(prometheus.HistogramOpts{Name: Namespace + "_offer_latency_seconds",
+			Help: "Time from a session entering the queue to its offer to operators, for offers this node made.", Buckets: WaitBuckets}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: Namespace + "_outbox_deliveries_total",
+			Help: "Delivery attempts of texts for customers by channel type and result (sent, delivered, read, temporary_error, permanent_error)."},
+			[]string{"channel_type", "result"}),
+	}
+	reg.MustRegister(f.offers, f.deliveries)
+	return f
+}
+
+// OnEvents is a bus subscriber: every session.offered that carries the
+// time its session was queued (only offers made on this node do) is one
+// observation.
+func (f *Flow) OnEvents(evs []events.Event) {
+	for _, ev := range evs {
+		if ev.Type == events.SessionOffered && !ev.Queued.IsZero() && !ev.At.IsZero() {
+			f.offers.Observe(max(ev.At.Sub(ev.Queued).Seconds(), 0))
+		}
+	}
+}
+
+// Delivered counts one delivery attempt (delivery.Options.Observe).
+func (f *Flow) Delivered(channelType, result string) {
+	f.deliveries.WithLabelValues(channelType, result).Inc()
+}
+
+// RegisterBuildInfo registers openlines_build_info, 1 with the binary's
+// version and the database engine as labels (join it to other series to
+// see which version produced them).
+func RegisterBuildInfo(reg prometheus.Registerer, version, engine string) {
+	if version == "" {
+		version = "unknown"
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: Namespace + "_build_info",
+		Help:        "The running binary: always 1, its version and database engine as labels.",
+		ConstLabels: prometheus.Labels{"version": version, "engine": engine}}, func() float64 { return 1 }))
 }

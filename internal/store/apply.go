@@ -120,7 +120,7 @@ func (t *tx) announce(r *sessionRow, a session.Announce, at int64) {
 	case session.Requeued:
 		e.Type = events.SessionRequeued
 	case session.Offered:
-		e.Type, e.At = events.SessionOffered, fromMicros(at)
+		e.Type, e.At, e.Queued = events.SessionOffered, fromMicros(at), fromMicros(r.QueuedAt)
 	case session.Opened:
 		e.Type, e.Status, e.At = events.SessionOpened, r.Status, fromMicros(at)
 	}

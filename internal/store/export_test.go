@@ -46,3 +46,37 @@ func SetUsageScan(n int) (restore func()) {
 	usageScan = n
 	return func() { usageScan = old }
 }
+
+// OpenAt opens the database named by dsn with its schema migrated only up
+// to version upTo, as an older release left it: for the upgrade tests,
+// which write an older schema's rows with Exec and then Open it.
+func OpenAt(ctx context.Context, dsn string, upTo int) (*Store, error) {
+	s, err := open(ctx, dsn, Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrateTo(ctx, upTo); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Exec runs a statement on the write pool (upgrade tests only).
+func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := s.write.ExecContext(ctx, query, args...)
+	return err
+}
+
+// CloseRaw closes a store OpenAt opened.
+func (s *Store) CloseRaw() { s.closeDBs() }
+
+// MigrationVersions lists the migrations' numbers, oldest first.
+func MigrationVersions() []int {
+	ms, _ := migrations(SQLite)
+	vs := make([]int, len(ms))
+	for i, m := range ms {
+		vs[i] = m.version
+	}
+	return vs
+}

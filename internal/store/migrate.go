@@ -78,9 +78,39 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return int(v.Int64), err
 }
 
+// NewerSchemaError means the database was migrated by a newer OpenLines
+// than this binary: its schema has migrations this binary does not know,
+// and running on it could corrupt what the newer version wrote.
+type NewerSchemaError struct {
+	Database, Binary int // the database's schema version and the newest this binary knows
+}
+
+func (e *NewerSchemaError) Error() string {
+	return fmt.Sprintf("the database is at schema version %d, newer than this binary's %d: it was migrated by a newer OpenLines. "+
+		"Run that newer version, or restore the backup taken before the upgrade (see docs/OPERATIONS.md, Upgrades and rollbacks)",
+		e.Database, e.Binary)
+}
+
+// LatestSchemaVersion is the newest migration this binary carries.
+func LatestSchemaVersion() int {
+	ms, err := migrations(SQLite)
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
 // Migrate applies every pending migration, each in its own transaction. On
-// PostgreSQL an advisory lock keeps nodes starting together from racing.
+// PostgreSQL an advisory lock keeps nodes starting together from racing. A
+// database already past this binary's newest migration is refused with a
+// *NewerSchemaError before anything is touched.
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, int(^uint(0)>>1))
+}
+
+// migrateTo applies the pending migrations up to version upTo (tests build
+// an older release's schema with it).
+func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	ms, err := migrations(s.engine)
 	if err != nil {
 		return err
@@ -100,7 +130,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	var current sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&current); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if latest := ms[len(ms)-1].version; int(current.Int64) > latest {
+		return &NewerSchemaError{Database: int(current.Int64), Binary: latest}
+	}
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		var n int
 		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = $1", m.version).Scan(&n); err != nil {
 			return fmt.Errorf("migrate: %w", err)

@@ -100,7 +100,7 @@ func (t *tx) writeOffers(b *offerBatch) error {
 	for _, o := range b.offers {
 		r := o.r
 		t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-			SessionID: r.ID, UserIDs: []string{r.OfferedAlone}, Reason: b.why, At: fromMicros(b.at)})
+			SessionID: r.ID, UserIDs: []string{r.OfferedAlone}, Reason: b.why, At: fromMicros(b.at), Queued: fromMicros(r.QueuedAt)})
 	}
 	return nil
 }

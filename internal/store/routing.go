@@ -278,7 +278,7 @@ func (t *tx) distributeAll(lr lineRules, ops []routing.Operator, names []string,
 			return offers, false, err
 		}
 		t.emit(events.Event{Type: events.SessionOffered, WorkspaceID: r.WorkspaceID, LineID: r.LineID, DialogID: r.DialogID,
-			SessionID: r.ID, UserIDs: added, Reason: "all", At: fromMicros(now)})
+			SessionID: r.ID, UserIDs: added, Reason: "all", At: fromMicros(now), Queued: fromMicros(r.QueuedAt)})
 		if offers >= drainBatch && i < len(waiting)-1 {
 			return offers, true, nil // the rest in the next transaction
 		}

@@ -50,6 +50,7 @@ type Store struct {
 	engine   string
 	write    *sql.DB // SQLite: the one write connection; PostgreSQL: the pool
 	read     *sql.DB // SQLite: a read-only pool; PostgreSQL: the same pool
+	path     string  // SQLite: the database file (for Backup)
 	clock    clock.Clock
 	onCommit func([]events.Event)
 	// fastIngested counts the customer messages written by ingestFast.
@@ -117,7 +118,7 @@ func open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		s.write, s.read = db, db
 	} else {
-		s.engine = SQLite
+		s.engine, s.path = SQLite, dsn
 		if dir := filepath.Dir(dsn); dir != "" {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return nil, fmt.Errorf("create database directory: %w", err)
@@ -220,6 +221,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Stats returns the connection pool statistics of the write and read pools
 // (the same pool twice on PostgreSQL).
 func (s *Store) Stats() (write, read sql.DBStats) { return s.write.Stats(), s.read.Stats() }
+
+// Pools returns the write and the read pool, for the metrics' pool
+// statistics collector only: every query goes through the Store's methods.
+func (s *Store) Pools() (write, read *sql.DB) { return s.write, s.read }
 
 // Close finishes the inbound batches in flight and closes the database.
 func (s *Store) Close() error {
