@@ -277,6 +277,11 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 				return err
 			}
 		}
+		// The figures of the deleted sessions go too (rare and heavy, as the
+		// recount above).
+		if err := t.rebuildStats(wsID); err != nil {
+			return err
+		}
 		return t.audit(wsID, "line", id, "delete", l, nil)
 	}), "delete line")
 }
