@@ -58,6 +58,7 @@ func (s *Server) registerAPI() {
 	s.registerRouting()
 	s.registerWidget()
 	s.registerChannelAdmin()
+	s.registerStats()
 }
 
 // --- workspace ---
@@ -100,8 +101,9 @@ func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request, p principa
 
 func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req struct {
-		Name *string `json:"name"`
-		Plan *string `json:"plan"`
+		Name     *string `json:"name"`
+		Plan     *string `json:"plan"`
+		Timezone *string `json:"timezone"`
 	}
 	if err := decode(r, &req); err != nil {
 		return err
@@ -122,6 +124,12 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, p princi
 			return apperr.FieldError("name", "is required, at most 200 characters")
 		}
 		if err := s.store.RenameWorkspace(r.Context(), p.ws(), name); err != nil {
+			return err
+		}
+	}
+	if req.Timezone != nil {
+		// The statistics are recomputed in the new zone (store).
+		if err := s.store.SetWorkspaceTimezone(r.Context(), p.ws(), *req.Timezone); err != nil {
 			return err
 		}
 	}
