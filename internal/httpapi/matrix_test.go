@@ -208,6 +208,7 @@ var matrix = map[string]entry{
 	"DELETE /api/v1/channels/{id}/keys/{key_id}":      {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"POST /api/v1/channels/{id}/typing":               {perm: "channels.connect", rels: allRels, want: record("channels.connect")},
 	"GET /api/v1/dialogs":                             {want: anyone},
+	"GET /api/v1/dialogs/export":                      {want: anyone},
 	"GET /api/v1/dialogs/{id}":                        {rels: allRels, want: dialogRecord("")},
 	"GET /api/v1/dialogs/{id}/messages":               {rels: allRels, want: dialogRecord("")},
 	"GET /api/v1/dialogs/{id}/sessions":               {rels: allRels, want: dialogRecord("")},

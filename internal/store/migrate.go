@@ -47,8 +47,26 @@ func migrations(engine string) ([]migration, error) {
 		}
 		ms = append(ms, migration{v, base, string(b)})
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+	// A shared file and an engine's file of one number are one migration,
+	// the shared part first: the version is applied once, so a second
+	// file of the same number would otherwise never run.
+	engineFile := func(m migration) bool { return strings.Count(m.name, ".") > 1 }
+	sort.SliceStable(ms, func(i, j int) bool {
+		if ms[i].version != ms[j].version {
+			return ms[i].version < ms[j].version
+		}
+		return !engineFile(ms[i]) && engineFile(ms[j])
+	})
+	merged := ms[:0]
+	for _, m := range ms {
+		if n := len(merged); n > 0 && merged[n-1].version == m.version {
+			merged[n-1].name += "+" + m.name
+			merged[n-1].sql += ";\n" + m.sql
+			continue
+		}
+		merged = append(merged, m)
+	}
+	return merged, nil
 }
 
 // SchemaVersion returns the newest migration applied.
