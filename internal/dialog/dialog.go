@@ -226,8 +226,8 @@ type ListFilter struct {
 	Rating string
 	// Text is a full-text term (ParseText) one of the dialog's customer or
 	// operator messages must match.
-	Text  string
-	Limit int
+	Text   string
+	Limit  int
 	Cursor string // opaque, from the previous page's NextCursor
 	// Scope narrows the list to the caller's rights; nil lists everything
 	// (the server's own callers).
