@@ -46,6 +46,16 @@ type Quantiles struct {
 	Count  int64    `json:"count"`
 	Median *float64 `json:"median"`
 	P90    *float64 `json:"p90"`
+	// Buckets is the distribution: the histogram's non-empty buckets in
+	// order, each with its bounds in seconds (To is null for the last).
+	Buckets []Range `json:"buckets"`
+}
+
+// Range is one bucket of a distribution: Count durations in [From, To).
+type Range struct {
+	From  float64  `json:"from"`
+	To    *float64 `json:"to"`
+	Count int64    `json:"count"`
 }
 
 // Ratings are the customers' ratings per scale: on the like scale the
@@ -79,7 +89,14 @@ func ratio(a, b int64) *float64 {
 }
 
 func quantiles(h *Histogram) Quantiles {
-	q := Quantiles{Count: h.Total()}
+	q := Quantiles{Count: h.Total(), Buckets: []Range{}}
+	for b, n := range h {
+		if n > 0 {
+			r := Range{Count: n}
+			r.From, r.To = Bounds(b)
+			q.Buckets = append(q.Buckets, r)
+		}
+	}
 	if m, ok := h.Quantile(0.5); ok {
 		p, _ := h.Quantile(0.9)
 		q.Median, q.P90 = &m, &p

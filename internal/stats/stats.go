@@ -200,6 +200,18 @@ func Value(b int) float64 {
 	return lower(b) * math.Exp2(1.0/(2*BucketsPerOctave))
 }
 
+// Bounds are bucket b's bounds in seconds: [from, to), to nil for the last.
+func Bounds(b int) (from float64, to *float64) {
+	if b > 0 {
+		from = lower(b)
+	}
+	if b < MaxBucket {
+		up := lower(b + 1)
+		to = &up
+	}
+	return from, to
+}
+
 // Histogram is a count per bucket.
 type Histogram [MaxBucket + 1]int64
 

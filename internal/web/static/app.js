@@ -11,6 +11,8 @@ import * as workspacePage from './workspace.js';
 import * as roles from './roles.js';
 import * as teams from './teams.js';
 import * as audit from './audit.js';
+import * as statsPage from './stats.js';
+import * as history from './history.js';
 import { setPermissions, can, scope, mayOpen, NAV } from './rights.js';
 import * as notify from './notify.js';
 import { install as installShortcuts } from './shortcuts.js';
@@ -50,6 +52,8 @@ const pages = {
   roles: { module: roles, nav: 'roles' },
   teams: { module: teams, nav: 'teams' },
   audit: { module: audit, nav: 'audit' },
+  history: { module: history, nav: 'history' },
+  stats: { module: statsPage, nav: 'stats' },
 };
 
 function parseHash() {
@@ -64,6 +68,8 @@ function parseHash() {
     case 'roles': return { key: 'roles', params: {} };
     case 'teams': return { key: 'teams', params: {} };
     case 'audit': return { key: 'audit', params: {} };
+    case 'history': return { key: 'history', params: {} };
+    case 'stats': return { key: 'stats', params: {} };
     case 'inbox': return { key: 'inbox', params: { dialog: parts[1] || '' } };
     default: return { key: 'inbox', params: {}, redirect: '#/inbox' };
   }
