@@ -18,6 +18,7 @@ func (s *Server) registerStats() {
 	for path, by := range map[string]string{"summary": "", "lines": "line", "channels": "channel", "operators": "operator", "daily": "day"} {
 		s.handle("GET /api/v1/stats/"+path, needs(access.StatsView), s.statsHandler(by))
 	}
+	s.handle("GET /api/v1/stats/staffing", needs(access.StatsView), s.staffing)
 }
 
 // statsKeys names the key of a row by its grouping.

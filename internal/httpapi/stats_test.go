@@ -91,3 +91,31 @@ func TestStatsBadInput(t *testing.T) {
 		}
 	})
 }
+
+// The staffing planner: the whole week planned for the director; the team
+// head and the manager, whose stats.view does not reach the workspace, are
+// refused; bad parameters are a 400.
+func TestStaffingAPI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		w := newMatrixWorld(t, engine)
+		dir := w.caller("director")
+		r := dir.c.do("GET", "/api/v1/stats/staffing?target_wait=30&service_level=90&handle_time=120", nil).want(http.StatusOK).json
+		cells := objects(t, r, "cells")
+		if len(cells) != 168 || get(r, "service_level").(float64) != 0.9 || get(r, "handle_time_seconds").(float64) != 120 {
+			t.Fatalf("plan: %d cells, %v", len(cells), r)
+		}
+		if sched := get(r, "today", "scheduled").([]any); len(sched) != 24 {
+			t.Fatalf("today's schedule: %v", sched)
+		}
+		for _, name := range []string{"lead", "manager"} {
+			w.caller(name).c.do("GET", "/api/v1/stats/staffing", nil).wantErr(http.StatusForbidden, "forbidden")
+		}
+		for q, field := range map[string]string{"weeks=0": "weeks", "service_level=100": "service_level", "target_wait=x": "target_wait",
+			"concurrency=1000": "concurrency", "handle_time=-1": "handle_time"} {
+			if r := dir.c.do("GET", "/api/v1/stats/staffing?"+q, nil).wantErr(http.StatusBadRequest, "invalid"); r.errField() != field {
+				t.Errorf("%s: field %q", q, r.errField())
+			}
+		}
+		dir.c.do("GET", "/api/v1/stats/staffing?line_id=019a0000-0000-7000-8000-000000000000", nil).wantErr(http.StatusNotFound, "not_found")
+	})
+}

@@ -267,3 +267,31 @@ func TestStatsRebuildEqualsIncremental(t *testing.T) {
 		}
 	})
 }
+
+// The staffing planner's history: sessions per UTC hour and the handle time.
+func TestStaffingHistory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine string) {
+		w := seedStats(t, engine)
+		hours, handle, err := w.s.StaffingHistory(ctx, w.ws.ID, "", mustTime(t, "2026-03-07T00:00:00Z"), mustTime(t, "2026-03-10T00:00:00Z"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, h := range hours {
+			got[time.Unix(h.Hour*3600, 0).UTC().Format("01-02T15")] = h.N
+		}
+		want := map[string]int64{"03-07T15": 1, "03-08T04": 1, "03-08T14": 1, "03-08T15": 1, "03-09T16": 1}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("hours %v, want %v", got, want)
+		}
+		// Answered and closed: S1 (30 s → 11 min: 630 s), S3 (2 min → 20 min:
+		// 1080 s), S4 (10 s → 5 min: 290 s).
+		if want := (630.0 + 1080 + 290) / 3; handle < want-1e-6 || handle > want+1e-6 {
+			t.Fatalf("handle time %v, want %v", handle, want)
+		}
+		hours, _, err = w.s.StaffingHistory(ctx, w.ws.ID, w.l1.ID, mustTime(t, "2026-03-07T00:00:00Z"), mustTime(t, "2026-03-10T00:00:00Z"))
+		if err != nil || len(hours) != 2 {
+			t.Fatalf("Sales' hours: %v %v", hours, err)
+		}
+	})
+}

@@ -109,3 +109,22 @@ func TestHistoryExportDownloads(t *testing.T) {
 		t.Fatalf("the downloaded CSV: %v", recs)
 	}
 }
+
+// The staffing planner draws the week and today's shift: with no history
+// the plan is empty, and today's row counts the line's queue.
+func TestStaffingHeatmap(t *testing.T) {
+	e := newEnv(t)
+	olga := e.user("olga@acme.test", "Olga Smirnova", "manager")
+	pavel := e.user("pavel@acme.test", "Pavel Ivanov", "manager")
+	e.line("Sales", line.ModeEvenly, []string{olga.ID, pavel.ID}, nil)
+	pa := e.signIn(e.admin)
+	pa.click(`[data-testid=nav-stats]`)
+	pa.click(`[data-testid=stats-staffing]`)
+	pa.waitFor("the heat map", `document.querySelectorAll('[data-testid=staffing-heatmap] .heat-cell').length === 192 &&
+		!!document.querySelector('[data-testid=staffing-empty]')`)
+	sched := pa.strings(`[...document.querySelectorAll('[data-testid=staffing-heatmap] [data-scheduled]')].map(g => g.dataset.scheduled)`)
+	if len(sched) != 24 || sched[0] != "2" || sched[23] != "2" {
+		t.Fatalf("today's shift: %v", sched)
+	}
+	pa.screenshot("staffing")
+}

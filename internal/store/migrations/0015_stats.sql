@@ -48,3 +48,6 @@ CREATE TABLE stats_hist (
 	n            BIGINT NOT NULL,
 	PRIMARY KEY (workspace_id, day, metric, line_id, channel_id, operator_id, bucket)
 );
+
+-- The staffing planner counts the sessions opened per hour of recent weeks.
+CREATE INDEX sessions_opened ON sessions (workspace_id, opened_at);

@@ -13,6 +13,7 @@ import * as teams from './teams.js';
 import * as audit from './audit.js';
 import * as statsPage from './stats.js';
 import * as history from './history.js';
+import * as staffing from './staffing.js';
 import { setPermissions, can, scope, mayOpen, NAV } from './rights.js';
 import * as notify from './notify.js';
 import { install as installShortcuts } from './shortcuts.js';
@@ -54,6 +55,7 @@ const pages = {
   audit: { module: audit, nav: 'audit' },
   history: { module: history, nav: 'history' },
   stats: { module: statsPage, nav: 'stats' },
+  staffing: { module: staffing, nav: 'stats' },
 };
 
 function parseHash() {
@@ -70,6 +72,7 @@ function parseHash() {
     case 'audit': return { key: 'audit', params: {} };
     case 'history': return { key: 'history', params: {} };
     case 'stats': return { key: 'stats', params: {} };
+    case 'staffing': return { key: 'staffing', params: {} };
     case 'inbox': return { key: 'inbox', params: { dialog: parts[1] || '' } };
     default: return { key: 'inbox', params: {}, redirect: '#/inbox' };
   }

@@ -79,7 +79,8 @@ export function mount(root, ctx) {
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true, testid: 'stats-error' });
   replace(root, h('div', { class: 'page page-wide', testid: 'stats-page' },
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, t('stats.title')), h('p', { class: 'muted', testid: 'stats-scope' }, t('stats.scope.' + ctx.scope('stats.view')))),
-      h('div', { class: 'stats-controls' }, presets, fromIn, toIn, lineSel)),
+      h('div', { class: 'stats-controls' }, presets, fromIn, toIn, lineSel,
+        ctx.scope('stats.view') === 'all' ? h('a', { href: '#/staffing', class: 'btn btn-secondary btn-sm', testid: 'stats-staffing' }, t('staffing.title')) : null)),
     error, body));
 
   // loadNames reads the names of lines, channels and users (again when a
