@@ -87,3 +87,29 @@ func TestSessionContribution(t *testing.T) {
 		t.Fatal("rating/vote counts")
 	}
 }
+
+func TestHistogramEncoding(t *testing.T) {
+	var h Histogram
+	if h.Encode() != "" {
+		t.Fatal("an empty histogram encodes as nothing")
+	}
+	h[0], h[17], h[MaxBucket] = 2, 1, 5
+	if e := h.Encode(); e != "0:2,17:1,96:5" {
+		t.Fatalf("encoded %q", e)
+	}
+	var g Histogram
+	if err := g.AddEncoded(h.Encode()); err != nil || g != h {
+		t.Fatalf("round trip: %v %v", g, err)
+	}
+	g[17] = -1 // a delta may be negative
+	var d Histogram
+	d.AddEncoded(g.Encode())
+	if d[17] != -1 {
+		t.Fatal("negative counts")
+	}
+	for _, bad := range []string{"x", "1", "1:", "97:1", "-1:2", "1:2,", "1:2,,3:4"} {
+		if err := (&Histogram{}).AddEncoded(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

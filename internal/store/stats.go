@@ -18,8 +18,9 @@ import (
 // transaction of the change: the figures cannot drift from the sessions.
 // What each thing contributes is package stats's; this file only moves it.
 
-// statsUpsert writes a delta of the counters of one key; the channel is
-// chanExpr: a parameter, or the channel of dialog $4.
+// statsUpsert adds a delta to the counters of one key and returns its
+// histograms and channel; the channel is chanExpr: a parameter, or the
+// channel of dialog $4.
 func statsUpsert(chanExpr string) *query {
 	cols := strings.Join(stats.Columns[:], ", ")
 	var vals, sets []string
@@ -29,27 +30,55 @@ func statsUpsert(chanExpr string) *query {
 	}
 	return q(`INSERT INTO stats_daily (workspace_id, day, line_id, channel_id, operator_id, ` + cols + `)
 		VALUES ($1, $2, $3, ` + chanExpr + `, $5, ` + strings.Join(vals, ", ") + `)
-		ON CONFLICT (workspace_id, day, line_id, channel_id, operator_id) DO UPDATE SET ` + strings.Join(sets, ", "))
+		ON CONFLICT (workspace_id, day, line_id, channel_id, operator_id) DO UPDATE SET ` + strings.Join(sets, ", ") + `
+		RETURNING frt, ttc, channel_id`)
 }
-
-func histUpsert(chanExpr string) *query {
-	return q(`INSERT INTO stats_hist (workspace_id, day, metric, line_id, channel_id, operator_id, bucket, n)
-		VALUES ($1, $2, $3, $4, ` + chanExpr + `, $6, $7, $8)
-		ON CONFLICT (workspace_id, day, metric, line_id, channel_id, operator_id, bucket) DO UPDATE SET n = stats_hist.n + excluded.n`)
-}
-
-const dialogChannel = `(SELECT channel_id FROM dialogs WHERE id = $4)`
 
 var (
-	qStatsAdd       = statsUpsert(dialogChannel)
-	qStatsAddKey    = statsUpsert(`$4`)
-	qHistAdd        = histUpsert(`(SELECT channel_id FROM dialogs WHERE id = $5)`)
-	qHistAddKey     = histUpsert(`$5`)
+	qStatsAdd    = statsUpsert(`(SELECT channel_id FROM dialogs WHERE id = $4)`)
+	qStatsInsert = q(`INSERT INTO stats_daily (workspace_id, day, line_id, channel_id, operator_id, ` + strings.Join(stats.Columns[:], ", ") + `, frt, ttc)
+		VALUES (` + placeholders(1, 5+stats.NumCounts+2) + `)`)
+	qStatsHist = q(`UPDATE stats_daily SET frt = $6, ttc = $7
+		WHERE workspace_id = $1 AND day = $2 AND line_id = $3 AND channel_id = $4 AND operator_id = $5`)
 	qWorkspaceZone  = q(`SELECT timezone FROM workspaces WHERE id = $1`)
 	qSessionAnswers = q(`SELECT author_id, COUNT(*) FROM messages WHERE dialog_id = $1 AND session_id = $2
 		AND direction = 'out' AND kind = 'text' AND author_id IS NOT NULL GROUP BY author_id`)
 	qVoteOf = q(`SELECT score, line_id, operator_id FROM session_votes WHERE session_id = $1 AND voter_id = $2`)
 )
+
+// statsDelta is a change of one key's figures: counters, and histogram
+// buckets (bucket → change).
+type statsDelta struct {
+	counts   stats.Counts
+	frt, ttc map[int]int64
+}
+
+func (d *statsDelta) zero() bool { return d.counts.Zero() && len(d.frt) == 0 && len(d.ttc) == 0 }
+
+// bump moves one duration between buckets of a histogram delta.
+func bump(m *map[int]int64, bucket int, by int64) {
+	if bucket < 0 {
+		return
+	}
+	if *m == nil {
+		*m = map[int]int64{}
+	}
+	if (*m)[bucket] += by; (*m)[bucket] == 0 {
+		delete(*m, bucket)
+	}
+}
+
+// applyHist adds a delta to an encoded histogram.
+func applyHist(enc string, d map[int]int64) (string, error) {
+	var h stats.Histogram
+	if err := h.AddEncoded(enc); err != nil {
+		return "", err
+	}
+	for b, n := range d {
+		h[b] += n
+	}
+	return h.Encode(), nil
+}
 
 // statsZone is the time zone of a workspace's figures, read once a
 // transaction.
@@ -72,17 +101,32 @@ func (t *tx) statsZone(wsID string) (*time.Location, error) {
 	return loc, nil
 }
 
-// statsAdd adds counts to the key of a session of dialogID (whose channel
-// the key takes).
-func (t *tx) statsAdd(wsID, dialogID string, k stats.Key, c stats.Counts) error {
-	if c.Zero() {
+// statsAdd adds a delta to the key of a session of dialogID (whose channel
+// the key takes): one statement for the counters, one more when a
+// histogram changes (read by the first, under the row's lock).
+func (t *tx) statsAdd(wsID, dialogID string, k stats.Key, d statsDelta) error {
+	if d.zero() {
 		return nil
 	}
 	args := []any{wsID, k.Day, k.Line, dialogID, k.Operator}
-	for _, v := range c {
+	for _, v := range d.counts {
 		args = append(args, v)
 	}
-	_, err := t.exec(qStatsAdd, args...)
+	var frt, ttc, ch string
+	if err := t.row(qStatsAdd, args, &frt, &ttc, &ch); err != nil {
+		return err
+	}
+	if len(d.frt) == 0 && len(d.ttc) == 0 {
+		return nil
+	}
+	frt, err := applyHist(frt, d.frt)
+	if err != nil {
+		return err
+	}
+	if ttc, err = applyHist(ttc, d.ttc); err != nil {
+		return err
+	}
+	_, err = t.exec(qStatsHist, wsID, k.Day, k.Line, ch, k.Operator, frt, ttc)
 	return err
 }
 
@@ -99,39 +143,26 @@ func (t *tx) statsSession(old, next *sessionRow) error {
 		o = stats.OfSession(old, "", loc)
 	}
 	ws, dlg := next.WorkspaceID, next.DialogID
-	switch {
-	case old != nil && o.Key == n.Key:
-		err = t.statsAdd(ws, dlg, n.Key, n.Counts.Sub(o.Counts))
-	default:
-		if old != nil {
-			err = t.statsAdd(ws, dlg, o.Key, stats.Counts{}.Sub(o.Counts))
-		}
-		if err == nil {
-			err = t.statsAdd(ws, dlg, n.Key, n.Counts)
+	var od, nd statsDelta // what leaves the old key, what the new one gets
+	nd.counts = n.Counts
+	bump(&nd.frt, n.FRT, 1)
+	bump(&nd.ttc, n.TTC, 1)
+	if old != nil {
+		if o.Key == n.Key {
+			nd.counts = n.Counts.Sub(o.Counts)
+			bump(&nd.frt, o.FRT, -1)
+			bump(&nd.ttc, o.TTC, -1)
+		} else {
+			od.counts = stats.Counts{}.Sub(o.Counts)
+			bump(&od.frt, o.FRT, -1)
+			bump(&od.ttc, o.TTC, -1)
 		}
 	}
-	if err != nil {
+	if err := t.statsAdd(ws, dlg, o.Key, od); err != nil {
 		return err
 	}
-	for _, m := range []struct {
-		metric int
-		ob, nb int
-	}{{stats.MetricFRT, o.FRT, n.FRT}, {stats.MetricTTC, o.TTC, n.TTC}} {
-		if old == nil {
-			m.ob = -1
-		} else if o.Key == n.Key && m.ob == m.nb {
-			continue
-		}
-		if m.ob >= 0 {
-			if _, err := t.exec(qHistAdd, ws, o.Key.Day, m.metric, o.Key.Line, dlg, o.Key.Operator, m.ob, -1); err != nil {
-				return err
-			}
-		}
-		if m.nb >= 0 {
-			if _, err := t.exec(qHistAdd, ws, n.Key.Day, m.metric, n.Key.Line, dlg, n.Key.Operator, m.nb, 1); err != nil {
-				return err
-			}
-		}
+	if err := t.statsAdd(ws, dlg, n.Key, nd); err != nil {
+		return err
 	}
 	if old != nil && old.LineID != next.LineID {
 		return t.statsMoveMessages(old, next, n.Key.Day)
@@ -164,10 +195,10 @@ func (t *tx) statsMoveMessages(old, next *sessionRow, day int) error {
 		return err
 	}
 	for _, b := range all {
-		if err := t.statsAdd(next.WorkspaceID, next.DialogID, stats.Key{Day: day, Line: old.LineID, Operator: b.author}, stats.OfMessages(-b.n)); err != nil {
+		if err := t.statsAdd(next.WorkspaceID, next.DialogID, stats.Key{Day: day, Line: old.LineID, Operator: b.author}, statsDelta{counts: stats.OfMessages(-b.n)}); err != nil {
 			return err
 		}
-		if err := t.statsAdd(next.WorkspaceID, next.DialogID, stats.Key{Day: day, Line: next.LineID, Operator: b.author}, stats.OfMessages(b.n)); err != nil {
+		if err := t.statsAdd(next.WorkspaceID, next.DialogID, stats.Key{Day: day, Line: next.LineID, Operator: b.author}, statsDelta{counts: stats.OfMessages(b.n)}); err != nil {
 			return err
 		}
 	}
@@ -180,7 +211,7 @@ func (t *tx) statsOf(r *sessionRow, operator string, c stats.Counts) error {
 	if err != nil {
 		return err
 	}
-	return t.statsAdd(r.WorkspaceID, r.DialogID, stats.Key{Day: stats.Day(r.OpenedAt, loc), Line: r.LineID, Operator: operator}, c)
+	return t.statsAdd(r.WorkspaceID, r.DialogID, stats.Key{Day: stats.Day(r.OpenedAt, loc), Line: r.LineID, Operator: operator}, statsDelta{counts: c})
 }
 
 // statsVote replaces the counts of a supervisor's earlier vote on the
@@ -198,7 +229,7 @@ func (t *tx) statsVote(r *sessionRow, voter string, score int) error {
 			return err
 		}
 		k := stats.Key{Day: stats.Day(r.OpenedAt, loc), Line: line, Operator: op}
-		if err := t.statsAdd(r.WorkspaceID, r.DialogID, k, stats.Counts{}.Sub(stats.OfVote(old))); err != nil {
+		if err := t.statsAdd(r.WorkspaceID, r.DialogID, k, statsDelta{counts: stats.Counts{}.Sub(stats.OfVote(old))}); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/openlines/openlines/internal/apperr"
@@ -28,91 +29,61 @@ type StatsGroup struct {
 // The groupings a statistics query may ask for, by their column.
 var statsGroupCols = map[string]string{"": "''", "line": "line_id", "channel": "channel_id", "operator": "operator_id", "day": "day"}
 
-// Figures sums the workspace's figures over a period per group (by "" for one
-// group, or line, channel, operator, day), in the order of the key.
+// Figures sums the workspace's figures over a period per group (by "" for
+// one group, or line, channel, operator, day), in the order of the key. It
+// reads one row a day, line, channel and operator of the period and sums
+// them here: the histograms are text (stats.Histogram.Encode), and a
+// month of a large workspace is a few thousand rows.
 func (s *Store) Figures(ctx context.Context, wsID string, f StatsFilter, by string) ([]StatsGroup, error) {
 	col, ok := statsGroupCols[by]
 	if !ok {
 		return nil, apperr.FieldError("by", "must be one of line, channel, operator, day")
 	}
 	where, args := statsWhere(wsID, f)
-	sums := make([]string, len(stats.Columns))
-	for i, c := range stats.Columns {
-		sums[i] = "COALESCE(SUM(" + c + "), 0)"
-	}
-	groups := map[string]*stats.Sums{}
-	var order []string
-	group := func(k string) *stats.Sums {
-		g := groups[k]
-		if g == nil {
-			g = &stats.Sums{}
-			groups[k] = g
-			order = append(order, k)
-		}
-		return g
-	}
-	key := func(v any) string {
-		if by == "day" {
-			return stats.DayString(int(asInt64(v)))
-		}
-		return fmt.Sprint(asString(v))
-	}
-	groupBy, histBy := "", " GROUP BY metric, bucket"
-	if by != "" {
-		groupBy, histBy = ` GROUP BY `+col+` ORDER BY `+col, ` GROUP BY `+col+`, metric, bucket`
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+col+`, `+strings.Join(sums, ", ")+` FROM stats_daily`+where+groupBy, args...)
-	if err != nil {
-		return nil, dbErr(err, "statistics")
-	}
-	for rows.Next() {
-		var k any
-		var c stats.Counts
-		dest := []any{&k}
-		for i := range c {
-			dest = append(dest, &c[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return nil, dbErr(err, "statistics")
-		}
-		if by == "" && c.Zero() {
-			continue // the summary of no rows
-		}
-		group(key(k)).Counts = c
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(err, "statistics")
-	}
-	rows, err = s.read.QueryContext(ctx, `SELECT `+col+`, metric, bucket, SUM(n) FROM stats_hist`+where+histBy, args...)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+col+`, `+strings.Join(stats.Columns[:], ", ")+`, frt, ttc FROM stats_daily`+where, args...)
 	if err != nil {
 		return nil, dbErr(err, "statistics")
 	}
 	defer rows.Close()
+	groups := map[string]*stats.Sums{}
+	var keys []string
+	var c stats.Counts
+	var k any
+	var frt, ttc string
+	dest := []any{&k}
+	for i := range c {
+		dest = append(dest, &c[i])
+	}
+	dest = append(dest, &frt, &ttc)
 	for rows.Next() {
-		var k any
-		var metric, bucket int
-		var n int64
-		if err := rows.Scan(&k, &metric, &bucket, &n); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, dbErr(err, "statistics")
 		}
-		if bucket < 0 || bucket > stats.MaxBucket || n == 0 {
-			continue
+		key := asString(k)
+		if by == "day" {
+			key = stats.DayString(int(asInt64(k)))
 		}
-		g := group(key(k))
-		if metric == stats.MetricFRT {
-			g.FRT[bucket] += n
-		} else {
-			g.TTC[bucket] += n
+		g := groups[key]
+		if g == nil {
+			g = &stats.Sums{}
+			groups[key] = g
+			keys = append(keys, key)
+		}
+		g.Counts.Add(c)
+		if err := g.FRT.AddEncoded(frt); err != nil {
+			return nil, err
+		}
+		if err := g.TTC.AddEncoded(ttc); err != nil {
+			return nil, err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbErr(err, "statistics")
 	}
-	out := make([]StatsGroup, 0, len(order))
-	for _, k := range order {
-		out = append(out, StatsGroup{By: k, Sums: *groups[k]})
+	slices.Sort(keys)
+	out := make([]StatsGroup, 0, len(keys))
+	for _, key := range keys {
+		out = append(out, StatsGroup{By: key, Sums: *groups[key]})
 	}
 	return out, nil
 }
@@ -169,49 +140,31 @@ func asString(v any) string {
 	return fmt.Sprint(v)
 }
 
-// StatsRows lists every stored row of a workspace's figures with a non-zero
-// value, as "day line channel operator: counts" and "day metric line channel
-// operator bucket: n" lines in a stable order: what the rebuild test
-// compares.
+// StatsRows lists every stored row of a workspace's figures with a
+// non-zero value as "day line channel operator: counts frt ttc", in a
+// stable order: what the rebuild test compares.
 func (s *Store) StatsRows(ctx context.Context, wsID string) ([]string, error) {
 	var out []string
-	cols := strings.Join(stats.Columns[:], ", ")
-	rows, err := s.read.QueryContext(ctx, `SELECT day, line_id, channel_id, operator_id, `+cols+` FROM stats_daily WHERE workspace_id = $1
-		ORDER BY day, line_id, channel_id, operator_id`, wsID)
-	if err != nil {
-		return nil, dbErr(err, "statistics rows")
-	}
-	for rows.Next() {
-		var day int
-		var l, c, o string
-		var n stats.Counts
-		dest := []any{&day, &l, &c, &o}
-		for i := range n {
-			dest = append(dest, &n[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if !n.Zero() {
-			out = append(out, fmt.Sprintf("%d %s %s %s: %v", day, l, c, o, n))
-		}
-	}
-	rows.Close()
-	rows, err = s.read.QueryContext(ctx, `SELECT day, metric, line_id, channel_id, operator_id, bucket, n FROM stats_hist WHERE workspace_id = $1 AND n <> 0
-		ORDER BY day, metric, line_id, channel_id, operator_id, bucket`, wsID)
+	rows, err := s.read.QueryContext(ctx, `SELECT day, line_id, channel_id, operator_id, `+strings.Join(stats.Columns[:], ", ")+`, frt, ttc
+		FROM stats_daily WHERE workspace_id = $1 ORDER BY day, line_id, channel_id, operator_id`, wsID)
 	if err != nil {
 		return nil, dbErr(err, "statistics rows")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var day, metric, bucket int
-		var l, c, o string
-		var n int64
-		if err := rows.Scan(&day, &metric, &l, &c, &o, &bucket, &n); err != nil {
+		var day int
+		var l, c, o, frt, ttc string
+		var n stats.Counts
+		dest := []any{&day, &l, &c, &o}
+		for i := range n {
+			dest = append(dest, &n[i])
+		}
+		if err := rows.Scan(append(dest, &frt, &ttc)...); err != nil {
 			return nil, err
 		}
-		out = append(out, fmt.Sprintf("%d m%d %s %s %s b%d: %d", day, metric, l, c, o, bucket, n))
+		if !n.Zero() || frt != "" || ttc != "" {
+			out = append(out, fmt.Sprintf("%d %s %s %s: %v frt[%s] ttc[%s]", day, l, c, o, n, frt, ttc))
+		}
 	}
 	return out, rows.Err()
 }

@@ -24,15 +24,7 @@ const (
 		GROUP BY s.id, s.line_id, m.author_id, s.opened_at, d.channel_id`
 )
 
-var (
-	qStatsClear = q(`DELETE FROM stats_daily WHERE workspace_id = $1`)
-	qHistClear  = q(`DELETE FROM stats_hist WHERE workspace_id = $1`)
-)
-
-type histKey struct {
-	key            stats.Key
-	metric, bucket int
-}
+var qStatsClear = q(`DELETE FROM stats_daily WHERE workspace_id = $1`)
 
 // RebuildStats recomputes a workspace's figures from its history.
 func (s *Store) RebuildStats(ctx context.Context, wsID string) error {
@@ -45,19 +37,17 @@ func (t *tx) rebuildStats(wsID string) error {
 	if err != nil {
 		return err
 	}
-	for _, q := range []*query{qStatsClear, qHistClear} {
-		if _, err := t.exec(q, wsID); err != nil {
-			return err
-		}
+	if _, err := t.exec(qStatsClear, wsID); err != nil {
+		return err
 	}
-	counts := map[stats.Key]*stats.Counts{}
-	add := func(k stats.Key, c stats.Counts) {
-		if counts[k] == nil {
-			counts[k] = &stats.Counts{}
+	sums := map[stats.Key]*stats.Sums{}
+	sum := func(k stats.Key) *stats.Sums {
+		if sums[k] == nil {
+			sums[k] = &stats.Sums{}
 		}
-		counts[k].Add(c)
+		return sums[k]
 	}
-	hist := map[histKey]int64{}
+	add := func(k stats.Key, c stats.Counts) { sum(k).Counts.Add(c) }
 	rows, err := t.tx.QueryContext(t.ctx, rebuildSessions, wsID)
 	if err != nil {
 		return err
@@ -70,12 +60,13 @@ func (t *tx) rebuildStats(wsID string) error {
 			return err
 		}
 		c := stats.OfSession(&r, ch, loc)
-		add(c.Key, c.Counts)
+		g := sum(c.Key)
+		g.Counts.Add(c.Counts)
 		if c.FRT >= 0 {
-			hist[histKey{c.Key, stats.MetricFRT, c.FRT}]++
+			g.FRT[c.FRT]++
 		}
 		if c.TTC >= 0 {
-			hist[histKey{c.Key, stats.MetricTTC, c.TTC}]++
+			g.TTC[c.TTC]++
 		}
 	}
 	rows.Close()
@@ -115,17 +106,12 @@ func (t *tx) rebuildStats(wsID string) error {
 			return err
 		}
 	}
-	for k, c := range counts {
+	for k, g := range sums {
 		args := []any{wsID, k.Day, k.Line, k.Channel, k.Operator}
-		for _, v := range c {
+		for _, v := range g.Counts {
 			args = append(args, v)
 		}
-		if _, err := t.exec(qStatsAddKey, args...); err != nil {
-			return err
-		}
-	}
-	for h, n := range hist {
-		if _, err := t.exec(qHistAddKey, wsID, h.key.Day, h.metric, h.key.Line, h.key.Channel, h.key.Operator, h.bucket, n); err != nil {
+		if _, err := t.exec(qStatsInsert, append(args, g.FRT.Encode(), g.TTC.Encode())...); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,10 @@ ALTER TABLE session_votes ADD COLUMN operator_id TEXT NOT NULL DEFAULT '';
 UPDATE session_votes SET line_id = (SELECT s.line_id FROM sessions s WHERE s.id = session_votes.session_id),
 	operator_id = COALESCE((SELECT s.operator_id FROM sessions s WHERE s.id = session_votes.session_id), '');
 
+-- frt and ttc are the first-response and time-to-close histograms of the
+-- key's sessions, sparse: "bucket:count" pairs by bucket, comma-separated
+-- (stats.Histogram.Encode). One row a key holds every figure, so that a
+-- month's summary reads a few thousand rows, not a row a bucket.
 CREATE TABLE stats_daily (
 	workspace_id TEXT NOT NULL,
 	day          INTEGER NOT NULL,
@@ -33,20 +37,9 @@ CREATE TABLE stats_daily (
 	stars5       BIGINT NOT NULL DEFAULT 0,
 	votes        BIGINT NOT NULL DEFAULT 0,
 	vote_sum     BIGINT NOT NULL DEFAULT 0,
+	frt          TEXT NOT NULL DEFAULT '',
+	ttc          TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (workspace_id, day, line_id, channel_id, operator_id)
-);
-
--- metric 1: first response time, 2: time to close; bucket: stats.Bucket.
-CREATE TABLE stats_hist (
-	workspace_id TEXT NOT NULL,
-	day          INTEGER NOT NULL,
-	metric       SMALLINT NOT NULL,
-	line_id      TEXT NOT NULL,
-	channel_id   TEXT NOT NULL,
-	operator_id  TEXT NOT NULL,
-	bucket       SMALLINT NOT NULL,
-	n            BIGINT NOT NULL,
-	PRIMARY KEY (workspace_id, day, metric, line_id, channel_id, operator_id, bucket)
 );
 
 -- The staffing planner counts the sessions opened per hour of recent weeks.
