@@ -75,6 +75,8 @@ Commands:
   user add              add a user to a workspace
   workspace create      create a workspace and its first administrator
   workspace set-plan    change a workspace's plan
+  workspace set-timezone  set the time zone a workspace's statistics count days in
+  stats rebuild         recompute the statistics from the history
   simulate              simulate a line (queueing model) to size a team
   bench                 drive a running server through its API and measure it
   healthcheck           exit 0 when a running server answers /readyz (for containers)
@@ -91,7 +93,8 @@ Run "openlines help <command>" or "openlines <command> -h" for its flags.
 // groups are the commands made of two words.
 var groups = map[string][]string{
 	"user":      {"add"},
-	"workspace": {"create", "set-plan"},
+	"workspace": {"create", "set-plan", "set-timezone"},
+	"stats":     {"rebuild"},
 }
 
 func groupUsage(g string) string {
@@ -172,6 +175,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return workspaceCreate(ctx, rest, stdout, stderr)
 	case "workspace set-plan":
 		return workspaceSetPlan(ctx, rest, stdout, stderr)
+	case "workspace set-timezone":
+		return workspaceSetTimezone(ctx, rest, stdout, stderr)
+	case "stats rebuild":
+		return statsRebuild(ctx, rest, stdout, stderr)
 	case "demo":
 		return demo(ctx, rest, stdout, stderr)
 	case "simulate":

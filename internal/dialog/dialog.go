@@ -226,6 +226,12 @@ type ListFilter struct {
 	// Search is a term (ParseSearch) the customer's name or external id
 	// contains, ignoring case (Fold).
 	Search string
+	// Rating is the latest session's rating (ParseRating): like, dislike,
+	// 1..5, any or none; "" is no filter.
+	Rating string
+	// Text is a full-text term (ParseText) one of the dialog's customer or
+	// operator messages must match.
+	Text   string
 	Limit  int
 	Cursor string // opaque, from the previous page's NextCursor
 	// Scope narrows the list to the caller's rights; nil lists everything

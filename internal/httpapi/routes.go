@@ -50,6 +50,7 @@ func (s *Server) registerAPI() {
 	s.handle("DELETE /api/v1/channels/{id}/keys/{key_id}", needs(access.ChannelsConnect), s.deleteChannelKey)
 
 	s.handle("GET /api/v1/dialogs", member, s.listDialogs)
+	s.handle("GET /api/v1/dialogs/export", member, s.exportDialogs)
 	s.handle("GET /api/v1/dialogs/{id}", member, s.getDialog)
 	s.handle("GET /api/v1/dialogs/{id}/messages", member, s.listMessages)
 	s.handle("GET /api/v1/dialogs/{id}/sessions", member, s.dialogHistory)
@@ -60,6 +61,7 @@ func (s *Server) registerAPI() {
 	s.registerFiles()
 	s.registerChannelAdmin()
 	s.registerQuickAnswers()
+	s.registerStats()
 }
 
 // --- workspace ---
@@ -102,8 +104,9 @@ func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request, p principa
 
 func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req struct {
-		Name *string `json:"name"`
-		Plan *string `json:"plan"`
+		Name     *string `json:"name"`
+		Plan     *string `json:"plan"`
+		Timezone *string `json:"timezone"`
 	}
 	if err := decode(r, &req); err != nil {
 		return err
@@ -124,6 +127,12 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, p princi
 			return apperr.FieldError("name", "is required, at most 200 characters")
 		}
 		if err := s.store.RenameWorkspace(r.Context(), p.ws(), name); err != nil {
+			return err
+		}
+	}
+	if req.Timezone != nil {
+		// The statistics are recomputed in the new zone (store).
+		if err := s.store.SetWorkspaceTimezone(r.Context(), p.ws(), *req.Timezone); err != nil {
 			return err
 		}
 	}
@@ -553,26 +562,14 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request, p principal) er
 // --- dialogs ---
 
 func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal) error {
-	q := r.URL.Query()
-	f := dialog.ListFilter{LineID: q.Get("line_id"), ChannelID: q.Get("channel_id"), OperatorID: q.Get("operator_id"), OfferedTo: q.Get("offered_to"), Status: q.Get("status"), Cursor: q.Get("cursor")}
-	if f.Status != "" && f.Status != dialog.StatusOpen && !validStatus(f.Status) {
-		return apperr.FieldError("status", "%q is not one of open, %s", f.Status, strings.Join(dialog.Statuses, ", "))
-	}
-	var err error
-	if f.From, err = timeParam(q.Get("from"), "from"); err != nil {
+	f, err := listFilter(r, p)
+	if err != nil {
 		return err
 	}
-	if f.To, err = timeParam(q.Get("to"), "to"); err != nil {
+	if f.Limit, err = intParam(r.URL.Query().Get("limit"), "limit", 50, 1, 200); err != nil {
 		return err
 	}
-	if f.Limit, err = intParam(q.Get("limit"), "limit", 50, 1, 200); err != nil {
-		return err
-	}
-	if f.Search, err = dialog.ParseSearch("q", q.Get("q")); err != nil {
-		return err
-	}
-	scope := p.Rights.ListScope()
-	f.Scope = &scope
+	f.Cursor = r.URL.Query().Get("cursor")
 	page, err := s.store.ListDialogs(r.Context(), p.ws(), f)
 	if err == nil {
 		err = s.store.FillUnread(r.Context(), p.User.ID, page.Dialogs)
@@ -582,6 +579,37 @@ func (s *Server) listDialogs(w http.ResponseWriter, r *http.Request, p principal
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// listFilter reads the dialog list's filters (the list and its CSV export)
+// within the caller's dialogs.view scope.
+func listFilter(r *http.Request, p principal) (dialog.ListFilter, error) {
+	q := r.URL.Query()
+	f := dialog.ListFilter{LineID: q.Get("line_id"), ChannelID: q.Get("channel_id"), OperatorID: q.Get("operator_id"), OfferedTo: q.Get("offered_to"), Status: q.Get("status")}
+	if f.Status != "" && f.Status != dialog.StatusOpen && !validStatus(f.Status) {
+		return f, apperr.FieldError("status", "%q is not one of open, %s", f.Status, strings.Join(dialog.Statuses, ", "))
+	}
+	var err error
+	if f.From, err = timeParam(q.Get("from"), "from"); err != nil {
+		return f, err
+	}
+	if f.To, err = timeParam(q.Get("to"), "to"); err != nil {
+		return f, err
+	}
+	if f.Search, err = dialog.ParseSearch("q", q.Get("q")); err != nil {
+		return f, err
+	}
+	if f.Rating, err = dialog.ParseRating("rating", q.Get("rating")); err != nil {
+		return f, err
+	}
+	words, err := dialog.ParseText("text", q.Get("text"))
+	if err != nil {
+		return f, err
+	}
+	f.Text = strings.Join(words, " ")
+	scope := p.Rights.ListScope()
+	f.Scope = &scope
+	return f, nil
 }
 
 func validStatus(st string) bool {

@@ -4,6 +4,7 @@ import (
 	"github.com/openlines/openlines/internal/dialog"
 	"github.com/openlines/openlines/internal/events"
 	"github.com/openlines/openlines/internal/session"
+	"github.com/openlines/openlines/internal/stats"
 )
 
 // apply writes a transition of the session state machine (package
@@ -71,11 +72,17 @@ func (t *tx) apply(old, next *sessionRow, fx []session.Effect, at int64) ([]dial
 		case session.Joined:
 			_, err = t.exec(qAddParticipant, next.ID, f.User, at)
 		case session.Rated:
-			err = t.insertRating(next, f, at)
+			if err = t.insertRating(next, f, at); err == nil {
+				err = t.statsOf(next, next.OperatorID, stats.OfRating(f.Scale, f.Value))
+			}
 		case session.Voted:
-			_, err = t.exec(qUpsertVote, next.ID, f.Voter, next.WorkspaceID, f.Score, f.Comment, at)
-		case session.Answer, session.Close:
-			// Counted by the statistics (issue 15); nothing to write yet.
+			if err = t.statsVote(next, f.Voter, f.Score); err == nil {
+				_, err = t.exec(qUpsertVote, next.ID, f.Voter, next.WorkspaceID, f.Score, f.Comment, at, next.LineID, next.OperatorID)
+			}
+		case session.Answer:
+			err = t.statsOf(next, f.Operator, stats.OfMessages(1))
+		case session.Close:
+			// Counted with the session's state by saveSession.
 		case session.Announce:
 			t.announce(next, f, at)
 		}

@@ -99,6 +99,7 @@ func (s *Store) ListDialogs(ctx context.Context, wsID string, f dialog.ListFilte
 	}
 	filterDialogs(&where, &args, f, false)
 	filterSearch(&where, &args, f.Search)
+	s.filterHistory(&where, &args, f)
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {

@@ -54,6 +54,7 @@ func (s *Store) pageAmong(ctx context.Context, scope string, args []any, f dialo
 	where.WriteString(" WHERE 1 = 1")
 	filterDialogs(&where, &args, f, true)
 	filterSearch(&where, &args, search)
+	s.filterHistory(&where, &args, f)
 	from := "scope sc"
 	if where.Len() > len(" WHERE 1 = 1") {
 		from = "scope sc CROSS JOIN dialogs d"

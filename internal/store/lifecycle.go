@@ -30,8 +30,10 @@ var (
 	qInsertRating   = q(`INSERT INTO ratings (session_id, workspace_id, line_id, operator_id, scale, value, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
 	qAddParticipant = q(`INSERT INTO session_participants (session_id, user_id, joined_at) VALUES ($1, $2, $3)
 		ON CONFLICT (session_id, user_id) DO NOTHING`)
-	qUpsertVote = q(`INSERT INTO session_votes (session_id, voter_id, workspace_id, score, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (session_id, voter_id) DO UPDATE SET score = excluded.score, comment = excluded.comment, created_at = excluded.created_at`)
+	qUpsertVote = q(`INSERT INTO session_votes (session_id, voter_id, workspace_id, score, comment, created_at, line_id, operator_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (session_id, voter_id) DO UPDATE SET score = excluded.score, comment = excluded.comment, created_at = excluded.created_at,
+		line_id = excluded.line_id, operator_id = excluded.operator_id`)
 	qUserBrief = q(`SELECT name, active FROM users WHERE workspace_id = $1 AND id = $2`)
 )
 

@@ -267,6 +267,12 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 		}
 		steps := append(append([]*query{}, qDelLineSessionRows...), qDelLineReads, qDelLineOutbox, qDelLineAttachments, qDelLineMessages, qDelLineSessions, qDelLineDialogs, qDelLineCustomers, qDelLineKeys, qDelLineVisitors, qDelLineChannels,
 			qClearQueue, qDelLineLoad, qDelLine)
+		if s.engine == SQLite { // the history's full-text rows (migration 0015)
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM messages_fts WHERE dialog_id IN (SELECT id FROM dialogs WHERE line_id = $1
+				OR channel_id IN (SELECT id FROM channels WHERE line_id = $1))`, id); err != nil {
+				return err
+			}
+		}
 		for _, q := range steps {
 			if _, err := t.exec(q, id); err != nil {
 				return err
@@ -276,6 +282,11 @@ func (s *Store) DeleteLine(ctx context.Context, wsID, id string, confirm func(li
 			if _, err := t.exec(q, wsID); err != nil {
 				return err
 			}
+		}
+		// The figures of the deleted sessions go too (rare and heavy, as the
+		// recount above).
+		if err := t.rebuildStats(wsID); err != nil {
+			return err
 		}
 		return t.audit(wsID, "line", id, "delete", l, nil)
 	}), "delete line")

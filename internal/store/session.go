@@ -145,11 +145,14 @@ func (t *tx) insertSession(r *sessionRow) error {
 	if _, err := t.exec(qInsertSession, rowArgs(r)...); err != nil {
 		return err
 	}
+	if err := t.statsSession(nil, r); err != nil {
+		return err
+	}
 	return t.applyLoad(r.Load(), +1)
 }
 
 // saveSession writes a changed session, moves its load between counters and
-// mirrors status and operator onto the dialog. Every session change goes
+// its contribution between the statistics' rows, and mirrors status and operator onto the dialog. Every session change goes
 // through here, so the counters cannot drift from the sessions. When load
 // leaves an operator, the line may have room again: a Capacity event tells
 // the routing engine.
@@ -157,6 +160,9 @@ func (t *tx) saveSession(old, r *sessionRow) error {
 	a := rowArgs(r)
 	if _, err := t.exec(qSaveSession, a[0], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[11], a[12], a[13], a[14], a[15],
 		a[16], a[17], a[18], a[19], a[20]); err != nil {
+		return err
+	}
+	if err := t.statsSession(old, r); err != nil {
 		return err
 	}
 	if ol, nl := old.Load(), r.Load(); ol != nl {

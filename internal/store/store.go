@@ -284,6 +284,8 @@ type tx struct {
 	lost map[string]*lost
 	// known: the indexes in evs of events that came with their audience
 	known map[int]bool
+	// zones: the workspaces' statistics time zones read (stats.go)
+	zones map[string]*time.Location
 }
 
 // emit collects an event to publish once the transaction has committed.

@@ -6,23 +6,24 @@ import (
 	"errors"
 
 	"github.com/openlines/openlines/internal/apperr"
+	"github.com/openlines/openlines/internal/line"
 	"github.com/openlines/openlines/internal/workspace"
 )
 
 var (
-	qInsertWorkspace = q(`INSERT INTO workspaces (id, name, plan, created_at) VALUES ($1, $2, $3, $4)`)
+	qInsertWorkspace = q(`INSERT INTO workspaces (id, name, plan, created_at, timezone) VALUES ($1, $2, $3, $4, $5)`)
 	qLockWorkspace   = q(`SELECT plan FROM workspaces WHERE id = $1{{FOR_UPDATE}}`)
 	qSetPlan         = q(`UPDATE workspaces SET plan = $2 WHERE id = $1`)
 	qActiveLines     = q(`SELECT id FROM lines WHERE workspace_id = $1 AND active ORDER BY created_at, id`)
 	qDeactivateLine  = q(`UPDATE lines SET active = FALSE, updated_at = $2 WHERE id = $1`)
 )
 
-const workspaceCols = `id, name, plan, created_at`
+const workspaceCols = `id, name, plan, created_at, timezone`
 
 func scanWorkspace(sc interface{ Scan(...any) error }) (workspace.Workspace, error) {
 	var w workspace.Workspace
 	var created int64
-	err := sc.Scan(&w.ID, &w.Name, &w.Plan, &created)
+	err := sc.Scan(&w.ID, &w.Name, &w.Plan, &created, &w.Timezone)
 	w.CreatedAt = fromMicros(created)
 	return w, err
 }
@@ -33,9 +34,11 @@ func (s *Store) CreateWorkspace(ctx context.Context, name string, plan workspace
 	if err != nil {
 		return workspace.Workspace{}, err
 	}
-	w := workspace.Workspace{ID: newID(), Name: name, Plan: plan, CreatedAt: s.now()}
+	// The statistics count days in the server's zone until told otherwise,
+	// as new lines' working hours do.
+	w := workspace.Workspace{ID: newID(), Name: name, Plan: plan, CreatedAt: s.now(), Timezone: line.ServerTimezone}
 	err = s.inTx(ctx, func(t *tx) error {
-		_, err := t.exec(qInsertWorkspace, w.ID, w.Name, string(w.Plan), micros(w.CreatedAt))
+		_, err := t.exec(qInsertWorkspace, w.ID, w.Name, string(w.Plan), micros(w.CreatedAt), w.Timezone)
 		return err
 	})
 	return w, dbErr(err, "create workspace")

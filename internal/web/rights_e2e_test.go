@@ -81,8 +81,9 @@ func TestManagerSeesOnlyTheInbox(t *testing.T) {
 	offered := e.customer(support, "boris", "Boris Kuznetsov", "b1", "Can I change the delivery address?")
 	po.waitFor("the offer to Olga", `!!document.querySelector('`+itemSel(offered.DialogID)+`')`)
 
-	if got := po.navShown(); !slices.Equal(got, []string{"inbox"}) {
-		t.Fatalf("a Manager's navigation: %v, want only the inbox", got)
+	// SPEC §9: a Manager has dialogs.view and stats.view, both own.
+	if got := po.navShown(); !slices.Equal(got, []string{"inbox", "history", "stats"}) {
+		t.Fatalf("a Manager's navigation: %v, want the inbox, the history and the statistics", got)
 	}
 	for _, tab := range []string{"offered", "mine", "queue", "all"} {
 		po.click(`[data-testid=tab-` + tab + `]`)
@@ -125,7 +126,7 @@ func TestManagerSeesOnlyTheInbox(t *testing.T) {
 		t.Fatalf("make Olga a Director: status %d", st)
 	}
 	po.waitFor("the Director's navigation", `!!document.querySelector('[data-testid=nav-lines]') && !!document.querySelector('[data-testid=nav-roles]')`)
-	if got := po.navShown(); !slices.Equal(got, []string{"inbox", "lines", "answers", "teams", "roles"}) {
+	if got := po.navShown(); !slices.Equal(got, []string{"inbox", "history", "stats", "lines", "answers", "teams", "roles"}) {
 		t.Fatalf("the navigation after the change: %v", got)
 	}
 	po.click(`[data-testid=tab-all]`)
@@ -145,7 +146,7 @@ func TestDirectorReadsSettings(t *testing.T) {
 	e.transferTo(d.SessionID, olga.ID)
 	pd := e.signIn(dmitry)
 
-	if got := pd.navShown(); !slices.Equal(got, []string{"inbox", "lines", "answers", "teams", "roles"}) {
+	if got := pd.navShown(); !slices.Equal(got, []string{"inbox", "history", "stats", "lines", "answers", "teams", "roles"}) {
 		t.Fatalf("a Director's navigation: %v", got)
 	}
 

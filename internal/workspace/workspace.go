@@ -79,6 +79,8 @@ type Workspace struct {
 	Name      string    `json:"name"`
 	Plan      Plan      `json:"plan"`
 	CreatedAt time.Time `json:"created_at"`
+	// Timezone (IANA) is the zone whose days the statistics count in.
+	Timezone string `json:"timezone"`
 }
 
 // PlanLimitError is the error for a line beyond the plan's limit.

@@ -12,6 +12,9 @@ import * as roles from './roles.js';
 import * as teams from './teams.js';
 import * as audit from './audit.js';
 import * as answers from './answers.js';
+import * as statsPage from './stats.js';
+import * as history from './history.js';
+import * as staffing from './staffing.js';
 import { setPermissions, can, scope, mayOpen, NAV } from './rights.js';
 import * as notify from './notify.js';
 import { install as installShortcuts } from './shortcuts.js';
@@ -52,6 +55,9 @@ const pages = {
   teams: { module: teams, nav: 'teams' },
   audit: { module: audit, nav: 'audit' },
   answers: { module: answers, nav: 'answers' },
+  history: { module: history, nav: 'history' },
+  stats: { module: statsPage, nav: 'stats' },
+  staffing: { module: staffing, nav: 'stats' },
 };
 
 function parseHash() {
@@ -67,6 +73,9 @@ function parseHash() {
     case 'teams': return { key: 'teams', params: {} };
     case 'audit': return { key: 'audit', params: {} };
     case 'answers': return { key: 'answers', params: {} };
+    case 'history': return { key: 'history', params: {} };
+    case 'stats': return { key: 'stats', params: {} };
+    case 'staffing': return { key: 'staffing', params: {} };
     case 'inbox': return { key: 'inbox', params: { dialog: parts[1] || '' } };
     default: return { key: 'inbox', params: {}, redirect: '#/inbox' };
   }

@@ -35,6 +35,8 @@ export function seesSettings() {
 // Inbox is everyone's; a Manager sees nothing else.
 const PAGES = {
   inbox: () => true,
+  history: () => can('dialogs.view'),
+  stats: () => can('stats.view'),
   lines: () => can('lines.view'),
   answers: () => can('quick_answers.edit'),
   users: () => can('settings.edit'),
