@@ -87,6 +87,12 @@ func (a *api) call(ctx context.Context, hc *http.Client, bearer bool, method, pa
 	if bearer {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
+	return roundTrip(hc, req, out, want)
+}
+
+// roundTrip sends req, wants the status want and decodes a JSON answer
+// into out (when not nil; else the body is read and dropped).
+func roundTrip(hc *http.Client, req *http.Request, out any, want int) error {
 	res, err := hc.Do(req)
 	if err != nil {
 		return err

@@ -27,6 +27,18 @@ type SocketsResult struct {
 // after. Each socket has a reader that discards what the server sends
 // (presence changes), as a screen would.
 func runSockets(ctx context.Context, e *env, res *Result) error {
+	e.logf("sockets: opening %d operator WebSockets, %d at a time", e.cfg.Sockets, e.cfg.Connections)
+	holdSockets(ctx, e, res, func(ctx context.Context, i int) (*websocket.Conn, error) {
+		return e.a.dial(ctx, e.ops[i%len(e.ops)], e.cfg.Timeout)
+	}, func(ctx context.Context, c *websocket.Conn) { readEvents(ctx, c, func(*event, time.Time) {}) })
+	return nil
+}
+
+// holdSockets opens cfg.Sockets sockets with dial, cfg.Connections at a
+// time, each read by read (which returns when the socket ends), holds them
+// open for cfg.Hold, and fills in res.Sockets, the server's memory after,
+// the errors and the connect latency.
+func holdSockets(ctx context.Context, e *env, res *Result, dial func(ctx context.Context, i int) (*websocket.Conn, error), read func(ctx context.Context, c *websocket.Conn)) *outcome {
 	cfg := e.cfg
 	conns := make([]*websocket.Conn, cfg.Sockets)
 	readCtx, stopReading := context.WithCancel(context.Background())
@@ -36,22 +48,21 @@ func runSockets(ctx context.Context, e *env, res *Result) error {
 		closing atomic.Bool
 		dropped atomic.Int64
 	)
-	e.logf("sockets: opening %d operator WebSockets, %d at a time", cfg.Sockets, cfg.Connections)
 	o := drive(ctx, load{conns: cfg.Connections, count: cfg.Sockets, duration: MaxDuration, timeout: cfg.Timeout}, func(ctx context.Context, i int) error {
-		c, err := e.a.dial(ctx, e.ops[i%len(e.ops)], cfg.Timeout)
+		c, err := dial(ctx, i)
 		if err != nil {
 			return err
 		}
 		conns[i] = c
 		readers.Go(func() {
-			readEvents(readCtx, c, func(*event, time.Time) {})
+			read(readCtx, c)
 			if !closing.Load() {
 				dropped.Add(1)
 			}
 		})
 		return nil
 	})
-	e.logf("sockets: %d open; holding them for %v", o.OK, cfg.Hold)
+	e.logf("%s: %d open; holding them for %v", cfg.Scenario, o.OK, cfg.Hold)
 	t := time.NewTimer(cfg.Hold)
 	select {
 	case <-ctx.Done():
@@ -81,5 +92,5 @@ func runSockets(ctx context.Context, e *env, res *Result) error {
 	res.Sockets = s
 	res.Elapsed = round3(o.Elapsed.Seconds())
 	res.Latency = append(res.Latency, o.latency("connect"))
-	return nil
+	return o
 }

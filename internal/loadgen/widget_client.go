@@ -161,19 +161,7 @@ func (e *env) widgetCall(ctx context.Context, src *sources, i int, token, method
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := src.client(i).Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if err := wantStatus(res, want); err != nil {
-		return err
-	}
-	if out == nil {
-		_, err = io.Copy(io.Discard, res.Body)
-		return err
-	}
-	return json.NewDecoder(res.Body).Decode(out)
+	return roundTrip(src.client(i), req, out, want)
 }
 
 // createWidgetChannel makes the run's widget channel on its line, allowing

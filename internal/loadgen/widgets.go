@@ -75,60 +75,12 @@ func runWidgetSockets(ctx context.Context, e *env, res *Result) error {
 	if res.Server != nil {
 		res.Server.RSSBefore = settledRSS(ctx, "/proc", res.Server.PID, 5*time.Second)
 	}
-	conns := make([]*websocket.Conn, cfg.Sockets)
-	readCtx, stopReading := context.WithCancel(context.Background())
-	defer stopReading()
-	var (
-		readers sync.WaitGroup
-		closing atomic.Bool
-		dropped atomic.Int64
-	)
 	e.logf("widget-sockets: opening %d visitor sockets, %d at a time", cfg.Sockets, cfg.Connections)
-	o := drive(ctx, load{conns: cfg.Connections, count: cfg.Sockets, duration: MaxDuration, timeout: cfg.Timeout}, func(ctx context.Context, i int) error {
-		c, err := e.dialVisitor(ctx, src, vs[i], cfg.Timeout)
-		if err != nil {
-			return err
-		}
-		conns[i] = c
-		readers.Go(func() {
-			readVisitorFrames(readCtx, c, func(*visitorFrame, time.Time) {})
-			if !closing.Load() {
-				dropped.Add(1)
-			}
-		})
-		return nil
-	})
-	e.logf("widget-sockets: %d open; holding them for %v", o.OK, cfg.Hold)
-	t := time.NewTimer(cfg.Hold)
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-	t.Stop()
-	if res.Server != nil {
-		res.Server.RSSAfter = rss("/proc", res.Server.PID)
-	}
-	closing.Store(true)
-	lost := dropped.Load()
-	stopReading()
-	for _, c := range conns {
-		if c != nil {
-			c.CloseNow()
-		}
-	}
-	readers.Wait()
-	s := &SocketsResult{Requested: cfg.Sockets, Opened: o.OK, OpenAfterHold: o.OK - lost, HoldSeconds: round3(cfg.Hold.Seconds()), ConnectsPerSecond: round1(o.PerSecond())}
-	if res.Server != nil && s.OpenAfterHold > 0 {
-		s.RSSPerSocket = (res.Server.RSSAfter - res.Server.RSSBefore) / s.OpenAfterHold
-	}
-	if lost > 0 {
-		res.Errors["socket_dropped"] += lost
-	}
-	res.Errors.add(o.Errors)
-	res.Sockets = s
-	res.Elapsed = round3(o.Elapsed.Seconds())
+	o := holdSockets(ctx, e, res, func(ctx context.Context, i int) (*websocket.Conn, error) {
+		return e.dialVisitor(ctx, src, vs[i], cfg.Timeout)
+	}, func(ctx context.Context, c *websocket.Conn) { readVisitorFrames(ctx, c, func(*visitorFrame, time.Time) {}) })
 	res.addThroughput("visitor_sockets", o.OK, o.Elapsed)
-	res.Latency = append(res.Latency, made.latency("new_visitor"), o.latency("connect"))
+	res.Latency = append(res.Latency, made.latency("new_visitor"))
 	return nil
 }
 
