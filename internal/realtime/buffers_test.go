@@ -88,7 +88,7 @@ func serverFrame(t *testing.T, br *bufio.Reader) string {
 // in the middle of the frame: "unexpected rsv bits".
 func TestSmallBuffersKeepWhatWasBuffered(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
+		ws, err := websocket.Accept(&smallBuffers{ResponseWriter: w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
 		if err != nil {
 			return
 		}

@@ -130,7 +130,7 @@ type clientMessage struct {
 // (the library's default check), so other sites cannot open it with the
 // user's cookie.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, cl Client) {
-	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	ws, err := websocket.Accept(&smallBuffers{ResponseWriter: w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return // Accept has answered
 	}
@@ -187,10 +187,14 @@ const (
 
 // smallBuffers hands the WebSocket library smaller buffers than net/http's
 // 4 KiB reader and writer, which a hijacked connection otherwise keeps for
-// as long as it is open (8 KiB of 18 per idle socket).
-type smallBuffers struct{ http.ResponseWriter }
+// as long as it is open (8 KiB of 18 per idle socket). br is the reader it
+// handed over (the library reads through it for the connection's life).
+type smallBuffers struct {
+	http.ResponseWriter
+	br *bufio.Reader
+}
 
-func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (s *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -199,7 +203,8 @@ func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		c.Close()
 		return nil, nil, err
 	}
-	return c, bufio.NewReadWriter(carryOver(brw.Reader, c, readBuffer), bufio.NewWriterSize(c, writeBuffer)), nil
+	s.br = carryOver(brw.Reader, c, readBuffer)
+	return c, bufio.NewReadWriter(s.br, bufio.NewWriterSize(c, writeBuffer)), nil
 }
 
 // carryOver returns a reader of c with a buffer of size bytes that holds

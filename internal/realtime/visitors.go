@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -93,17 +94,18 @@ type visitorConn struct {
 func (v *Visitors) Serve(w http.ResponseWriter, r *http.Request, auth func(ctx context.Context, h Hello) (*Visitor, websocket.StatusCode, string)) {
 	// Any site may open the socket: which sites may is the channel's
 	// setting, checked by auth against the Origin once the token is known.
-	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
+	sb := &smallBuffers{ResponseWriter: w}
+	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept has answered
 	}
 	ws.SetReadLimit(4096)
 	// As for operators: the connection runs in a goroutine of its own,
 	// started with a small stack, and the handler's goroutine returns.
-	go v.run(ws, auth)
+	go v.run(ws, sb.br, auth)
 }
 
-func (v *Visitors) run(ws *websocket.Conn, auth func(ctx context.Context, h Hello) (*Visitor, websocket.StatusCode, string)) {
+func (v *Visitors) run(ws *websocket.Conn, br *bufio.Reader, auth func(ctx context.Context, h Hello) (*Visitor, websocket.StatusCode, string)) {
 	defer func() {
 		if ws != nil {
 			ws.CloseNow()
@@ -146,17 +148,24 @@ func (v *Visitors) run(ws *websocket.Conn, auth func(ctx context.Context, h Hell
 	// The socket's life is its reads, in a goroutine of its own: this one's
 	// stack grew with the authentication and the replay (the database),
 	// and an idle socket should not keep it (docs/BENCHMARKS.md).
-	go v.read(c)
+	go v.read(c, br)
 	ws = nil // the reader closes it now
 }
 
 // read reads the widget's frames until the socket ends, then closes it
-// and forgets it.
-func (v *Visitors) read(c *visitorConn) {
+// and forgets it. An idle socket waits for its next frame in a Peek of the
+// connection's reader, a shallow call, not inside the library's Read, so
+// that its goroutine's stack shrinks to the runtime's smallest at the
+// next collections (Read's grown it; only this goroutine reads, so the
+// Peek never races the library).
+func (v *Visitors) read(c *visitorConn, br *bufio.Reader) {
 	ws := c.ws
 	defer ws.CloseNow()
 	defer v.remove(c)
 	for {
+		if _, err := br.Peek(1); err != nil {
+			return
+		}
 		_, b, err := ws.Read(context.Background())
 		if err != nil {
 			return
