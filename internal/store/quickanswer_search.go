@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/openlines/openlines/internal/quickanswer"
 )
 
@@ -121,7 +123,12 @@ func (s *Store) answersMatching(ctx context.Context, w answerWhere, term string,
 	from := `quick_answers a`
 	switch {
 	case s.engine == Postgres:
+		// Written so that only the trigram index serves the workspace and
+		// the section: with statistics, the planner walked the usage index
+		// instead, filtering row by row (84 ms for a term of 75 answers
+		// among 50,000, against 4 ms from the trigram index).
 		cond, args = w.with(fmt.Sprintf(` AND a.search LIKE $%d ESCAPE '\'`, n), "%"+likeEscape(term)+"%")
+		cond = strings.NewReplacer("a.workspace_id =", "a.workspace_id || '' =", "a.section_id =", "a.section_id || '' =").Replace(cond)
 	default:
 		// CROSS JOIN keeps SQLite's planner to this order: the index's
 		// candidates first, each then checked.
@@ -132,7 +139,14 @@ func (s *Store) answersMatching(ctx context.Context, w answerWhere, term string,
 		fmt.Sprintf(` ORDER BY a.use_count DESC, a.id LIMIT %d`, limit), args)
 }
 
+// queryAnswers runs a search. On PostgreSQL each one is planned for its
+// own values (an unnamed statement): a cached statement's generic plan is
+// blind to the term, and may read every answer where the trigram index
+// finds a rare term's few.
 func (s *Store) queryAnswers(ctx context.Context, query string, args []any) ([]quickanswer.Answer, error) {
+	if s.engine == Postgres {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
