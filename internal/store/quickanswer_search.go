@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/openlines/openlines/internal/quickanswer"
 )
 
@@ -139,14 +137,7 @@ func (s *Store) answersMatching(ctx context.Context, w answerWhere, term string,
 		fmt.Sprintf(` ORDER BY a.use_count DESC, a.id LIMIT %d`, limit), args)
 }
 
-// queryAnswers runs a search. On PostgreSQL each one is planned for its
-// own values (an unnamed statement): a cached statement's generic plan is
-// blind to the term, and may read every answer where the trigram index
-// finds a rare term's few.
 func (s *Store) queryAnswers(ctx context.Context, query string, args []any) ([]quickanswer.Answer, error) {
-	if s.engine == Postgres {
-		args = append([]any{pgx.QueryExecModeExec}, args...)
-	}
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
