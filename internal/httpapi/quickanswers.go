@@ -60,6 +60,19 @@ func (s *Server) readsAnswer(ctx context.Context, p principal, a quickanswer.Ans
 	return apperr.NotFoundf("quick answer %s not found", a.ID)
 }
 
+// answerOfDialog checks that a is listed for a dialog the caller sees:
+// shared with every line or with the dialog's.
+func (s *Server) answerOfDialog(ctx context.Context, p principal, a quickanswer.Answer, dialogID string) error {
+	if _, err := s.seeDialog(ctx, p, dialogID); err != nil {
+		return err
+	}
+	d, err := s.store.GetDialog(ctx, p.ws(), dialogID)
+	if err != nil || len(a.LineIDs) == 0 || slices.Contains(a.LineIDs, d.LineID) {
+		return err
+	}
+	return apperr.NotFoundf("quick answer %s not found", a.ID)
+}
+
 // idQuery is an optional id of the query (its own name, not *_id).
 func idQuery(r *http.Request, name string) (string, error) {
 	v := r.URL.Query().Get(name)
@@ -248,10 +261,18 @@ func (s *Server) deleteQuickAnswer(w http.ResponseWriter, r *http.Request, p pri
 	return nil
 }
 
-// useQuickAnswer counts a message sent with the answer.
+// useQuickAnswer counts a message sent with the answer; ?dialog= names the
+// dialog it was sent in, whose line's answers the caller reads (as the
+// search with ?dialog= lists them).
 func (s *Server) useQuickAnswer(w http.ResponseWriter, r *http.Request, p principal) error {
+	dialogID, err := idQuery(r, "dialog")
+	if err != nil {
+		return err
+	}
 	a, err := s.store.GetAnswer(r.Context(), p.ws(), r.PathValue("id"))
-	if err == nil {
+	if err == nil && dialogID != "" {
+		err = s.answerOfDialog(r.Context(), p, a, dialogID)
+	} else if err == nil {
 		err = s.readsAnswer(r.Context(), p, a)
 	}
 	if err != nil {

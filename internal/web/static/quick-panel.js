@@ -209,7 +209,7 @@ export function quickPanel({ ta, dialogId, ctx }) {
     chosen = null;
     if (!c || !text.trim()) return;
     try {
-      await api('POST', '/api/v1/quick-answers/' + encodeURIComponent(c.id) + '/uses');
+      await api('POST', '/api/v1/quick-answers/' + encodeURIComponent(c.id) + '/uses' + q({ dialog: dialogId }));
       if (open) load();
     } catch (e) { /* counting is best effort: the message went */ }
   }
