@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -284,13 +285,18 @@ func (s *Server) useQuickAnswer(w http.ResponseWriter, r *http.Request, p princi
 
 // saveMessageAnswer saves an operator's message of a dialog the caller
 // sees as a quick answer: 201 when new, 200 when the message was saved
-// before (that answer, updated) or an answer has its text already.
+// before (that answer, updated) or an answer has its text already. The
+// body is optional: the message is the whole of "one action".
 func (s *Server) saveMessageAnswer(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req struct {
 		SectionID *string `json:"section_id"`
 		Title     string  `json:"title"`
 	}
-	if err := decode(r, &req); err != nil {
+	body, err := readBody(r)
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		err = decodeInto(body, &req)
+	}
+	if err != nil {
 		return err
 	}
 	id := r.PathValue("id")

@@ -102,7 +102,7 @@ func TestQuickAnswersAPI(t *testing.T) {
 			mc.do(c.method, c.path, map[string]any{"text": "x", "name": "x"}).wantErr(http.StatusForbidden, "forbidden")
 		}
 		// Saved from the chat by an editor: created, then the same answer.
-		first := h.c.do("POST", "/api/v1/messages/"+m+"/quick-answer", map[string]any{}).want(http.StatusCreated)
+		first := h.c.do("POST", "/api/v1/messages/"+m+"/quick-answer", nil).want(http.StatusCreated) // no body: one action
 		second := h.c.do("POST", "/api/v1/messages/"+m+"/quick-answer", map[string]any{"title": "Shipping", "section_id": greet}).want(http.StatusOK)
 		if second.id() != first.id() || str(second.json, "title") != "Shipping" || str(first.json, "source_message_id") != m {
 			t.Errorf("saved twice: %s then %s", first.raw, second.raw)
