@@ -37,6 +37,9 @@ type world struct {
 	role    string // a custom role
 	team    string // a team of the administrator and op
 	file    string // a file the administrator sent into rated
+	answer  string // a quick answer
+	section string // its section
+	message string // a message of the rated dialog
 }
 
 func newWorld(t *testing.T, engine string) *world {
@@ -73,6 +76,9 @@ func newWorld(t *testing.T, engine string) *world {
 	w.role = str(h.c.do("POST", "/api/v1/roles", map[string]any{"name": "Supervisor", "permissions": map[string]any{"dialogs.view": "team"}}).want(http.StatusCreated).json, "key")
 	w.team = h.c.do("POST", "/api/v1/teams", map[string]any{"name": "Front", "members": []any{
 		map[string]any{"user_id": h.admin.ID, "head": true}, map[string]any{"user_id": w.op.ID}}}).want(http.StatusCreated).id()
+	w.section = ids(t, h.c.do("GET", "/api/v1/quick-answer-sections", nil).want(http.StatusOK).json, "sections")[0]
+	w.answer = h.c.do("POST", "/api/v1/quick-answers", map[string]any{"text": "Hello!", "section_id": w.section}).want(http.StatusCreated).id()
+	w.message = str(h.c.messages(w.rated)[0], "id")
 	return w
 }
 
@@ -322,6 +328,12 @@ func (w *world) realID(collection string) string {
 		return w.team
 	case "files":
 		return w.file
+	case "quick-answers":
+		return w.answer
+	case "quick-answer-sections":
+		return w.section
+	case "messages":
+		return w.message
 	}
 	w.t.Fatalf("no record for /%s/{id}", collection)
 	return ""
@@ -333,8 +345,6 @@ func (w *world) validBody(method, pattern string) any {
 	switch method + " " + pattern {
 	case "PATCH /api/v1/users/{id}", "PATCH /api/v1/lines/{id}", "PATCH /api/v1/roles/{id}", "PATCH /api/v1/teams/{id}", "PATCH /api/v1/quick-answer-sections/{id}":
 		return map[string]any{"name": "Renamed"}
-	case "PATCH /api/v1/quick-answers/{id}":
-		return map[string]any{"text": "Renamed"}
 	case "POST /api/v1/messages/{id}/quick-answer":
 		return map[string]any{}
 	case "DELETE /api/v1/lines/{id}":
@@ -353,6 +363,8 @@ func (w *world) validBody(method, pattern string) any {
 		return map[string]any{"line_id": w.line}
 	case "POST /api/v1/sessions/{id}/vote":
 		return map[string]any{"score": 5}
+	case "PATCH /api/v1/quick-answers/{id}":
+		return map[string]any{"title": "Renamed"}
 	case "POST /api/v1/ratings/{token}":
 		return map[string]any{"value": 1}
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -56,6 +57,19 @@ func (s *Server) readsAnswer(ctx context.Context, p principal, a quickanswer.Ans
 		if slices.Contains(lines, l) {
 			return nil
 		}
+	}
+	return apperr.NotFoundf("quick answer %s not found", a.ID)
+}
+
+// answerOfDialog checks that a is listed for a dialog the caller sees:
+// shared with every line or with the dialog's.
+func (s *Server) answerOfDialog(ctx context.Context, p principal, a quickanswer.Answer, dialogID string) error {
+	if _, err := s.seeDialog(ctx, p, dialogID); err != nil {
+		return err
+	}
+	d, err := s.store.GetDialog(ctx, p.ws(), dialogID)
+	if err != nil || len(a.LineIDs) == 0 || slices.Contains(a.LineIDs, d.LineID) {
+		return err
 	}
 	return apperr.NotFoundf("quick answer %s not found", a.ID)
 }
@@ -248,10 +262,18 @@ func (s *Server) deleteQuickAnswer(w http.ResponseWriter, r *http.Request, p pri
 	return nil
 }
 
-// useQuickAnswer counts a message sent with the answer.
+// useQuickAnswer counts a message sent with the answer; ?dialog= names the
+// dialog it was sent in, whose line's answers the caller reads (as the
+// search with ?dialog= lists them).
 func (s *Server) useQuickAnswer(w http.ResponseWriter, r *http.Request, p principal) error {
+	dialogID, err := idQuery(r, "dialog")
+	if err != nil {
+		return err
+	}
 	a, err := s.store.GetAnswer(r.Context(), p.ws(), r.PathValue("id"))
-	if err == nil {
+	if err == nil && dialogID != "" {
+		err = s.answerOfDialog(r.Context(), p, a, dialogID)
+	} else if err == nil {
 		err = s.readsAnswer(r.Context(), p, a)
 	}
 	if err != nil {
@@ -263,13 +285,18 @@ func (s *Server) useQuickAnswer(w http.ResponseWriter, r *http.Request, p princi
 
 // saveMessageAnswer saves an operator's message of a dialog the caller
 // sees as a quick answer: 201 when new, 200 when the message was saved
-// before (that answer, updated) or an answer has its text already.
+// before (that answer, updated) or an answer has its text already. The
+// body is optional: the message is the whole of "one action".
 func (s *Server) saveMessageAnswer(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req struct {
 		SectionID *string `json:"section_id"`
 		Title     string  `json:"title"`
 	}
-	if err := decode(r, &req); err != nil {
+	body, err := readBody(r)
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		err = decodeInto(body, &req)
+	}
+	if err != nil {
 		return err
 	}
 	id := r.PathValue("id")

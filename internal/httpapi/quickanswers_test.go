@@ -79,6 +79,18 @@ func TestQuickAnswersAPI(t *testing.T) {
 			t.Errorf("most used first: %v", got)
 		}
 		mc.do("POST", "/api/v1/quick-answers/"+theirs+"/uses", nil).wantErr(http.StatusNotFound, "not_found")
+		mc.do("POST", "/api/v1/quick-answers/"+theirs+"/uses?dialog="+d, nil).wantErr(http.StatusNotFound, "not_found")
+		// The dialog moved to someone outside its line's queue: they read and
+		// count its line's answers through it.
+		dir := h.user(h.ws.ID, "dir@acme.test", user.Manager, false)
+		dc := h.login(dir.Email, testPassword)
+		h.c.do("POST", "/api/v1/sessions/"+str(s, "id")+"/transfer", map[string]any{"user_id": dir.ID}).want(http.StatusOK)
+		dc.do("GET", "/api/v1/quick-answers/"+ours.id(), nil).wantErr(http.StatusNotFound, "not_found")
+		if n := len(objects(t, dc.do("GET", "/api/v1/quick-answers?dialog="+d, nil).want(http.StatusOK).json, "answers")); n != 2 {
+			t.Errorf("answers of the dialog's line: %d, want 2", n)
+		}
+		dc.do("POST", "/api/v1/quick-answers/"+ours.id()+"/uses?dialog="+d, nil).want(http.StatusOK)
+		h.c.do("POST", "/api/v1/sessions/"+str(s, "id")+"/transfer", map[string]any{"user_id": mgr.ID}).want(http.StatusOK)
 
 		// The manager may not change anything.
 		m := mc.do("POST", "/api/v1/dialogs/"+d+"/messages", map[string]any{"text": "We ship within two days."}).want(http.StatusCreated).id()
@@ -90,7 +102,7 @@ func TestQuickAnswersAPI(t *testing.T) {
 			mc.do(c.method, c.path, map[string]any{"text": "x", "name": "x"}).wantErr(http.StatusForbidden, "forbidden")
 		}
 		// Saved from the chat by an editor: created, then the same answer.
-		first := h.c.do("POST", "/api/v1/messages/"+m+"/quick-answer", map[string]any{}).want(http.StatusCreated)
+		first := h.c.do("POST", "/api/v1/messages/"+m+"/quick-answer", nil).want(http.StatusCreated) // no body: one action
 		second := h.c.do("POST", "/api/v1/messages/"+m+"/quick-answer", map[string]any{"title": "Shipping", "section_id": greet}).want(http.StatusOK)
 		if second.id() != first.id() || str(second.json, "title") != "Shipping" || str(first.json, "source_message_id") != m {
 			t.Errorf("saved twice: %s then %s", first.raw, second.raw)

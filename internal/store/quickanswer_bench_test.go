@@ -62,6 +62,9 @@ func BenchmarkQuickAnswerSearch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			if err := f.s.Analyze(); err != nil {
+				b.Fatal(err)
+			}
 			for _, c := range []struct {
 				name string
 				f    quickanswer.Filter

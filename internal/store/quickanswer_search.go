@@ -121,7 +121,12 @@ func (s *Store) answersMatching(ctx context.Context, w answerWhere, term string,
 	from := `quick_answers a`
 	switch {
 	case s.engine == Postgres:
+		// Written so that only the trigram index serves the workspace and
+		// the section: with statistics, the planner walked the usage index
+		// instead, filtering row by row (84 ms for a term of 75 answers
+		// among 50,000, against 4 ms from the trigram index).
 		cond, args = w.with(fmt.Sprintf(` AND a.search LIKE $%d ESCAPE '\'`, n), "%"+likeEscape(term)+"%")
+		cond = strings.NewReplacer("a.workspace_id =", "a.workspace_id || '' =", "a.section_id =", "a.section_id || '' =").Replace(cond)
 	default:
 		// CROSS JOIN keeps SQLite's planner to this order: the index's
 		// candidates first, each then checked.

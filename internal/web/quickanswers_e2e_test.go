@@ -108,6 +108,18 @@ func TestQuickAnswersInChat(t *testing.T) {
 		t.Errorf("saving again made another answer: %+v", got)
 	}
 	p.waitFor("the toast of the update", `[...document.querySelectorAll('.toast')].some(e => e.textContent.includes('updated'))`)
+
+	// "/" with no answer: Enter does not send the search to the customer.
+	p.do(chromedp.SendKeys(chromedp.CSS(`[data-testid=composer]`), "/zzz"))
+	p.waitFor("no answer", `!!document.querySelector('[data-testid=qa-pop-none]')`)
+	p.press(kb.Enter)
+	p.press(kb.Escape)
+	p.waitFor("the list closed, the text kept", `document.querySelector('[data-testid=qa-pop]').hidden && document.querySelector('[data-testid=composer]').value === '/zzz'`)
+	for _, m := range e.messages(d.DialogID) {
+		if m.Text == "/zzz" {
+			t.Fatal("the search was sent")
+		}
+	}
 }
 
 // TestQuickAnswersPanelAndPage: answers are created and edited in place

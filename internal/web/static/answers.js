@@ -84,7 +84,9 @@ export function mount(root, ctx) {
       h('input', { type: 'checkbox', value: l.id, checked: shared.has(l.id), testid: 'answer-line' }), ' ', l.name));
     const card = h('section', { class: 'card qa-answer', testid: a ? 'answer' : 'answer-new', dataset: a ? { id: a.id } : {} });
     const save = async () => {
-      const body = { section_id: sel.value, title: title.value, text: text.value, line_ids: boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value) };
+      // Lines this page does not list (without lines.view) keep their sharing.
+      const unseen = [...shared].filter((id) => !lines.some((l) => l.id === id));
+      const body = { section_id: sel.value, title: title.value, text: text.value, line_ids: unseen.concat(boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value)) };
       try {
         await api(a ? 'PATCH' : 'POST', '/api/v1/quick-answers' + (a ? '/' + encodeURIComponent(a.id) : ''), body);
         ctx.toast(t('qa.saved'), 'ok');

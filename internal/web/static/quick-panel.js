@@ -191,7 +191,7 @@ export function quickPanel({ ta, dialogId, ctx }) {
   function onKey(e) {
     if (pop.hidden || e.isComposing) return false;
     if (e.key === 'Escape') { closePop(); return true; }
-    if (!popItems.length) return false;
+    if (!popItems.length) return e.key === 'Enter'; // "/" and no answer: Escape first, then Enter sends the text
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       popAt = (popAt + (e.key === 'ArrowDown' ? 1 : popItems.length - 1)) % popItems.length;
       renderPop();
@@ -209,7 +209,7 @@ export function quickPanel({ ta, dialogId, ctx }) {
     chosen = null;
     if (!c || !text.trim()) return;
     try {
-      await api('POST', '/api/v1/quick-answers/' + encodeURIComponent(c.id) + '/uses');
+      await api('POST', '/api/v1/quick-answers/' + encodeURIComponent(c.id) + '/uses' + q({ dialog: dialogId }));
       if (open) load();
     } catch (e) { /* counting is best effort: the message went */ }
   }
