@@ -8,6 +8,7 @@ import { PAGE, tabQuery, fetchDialogs, onMyLines, readMarks } from './inbox-list
 import { showDelivery, openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons, channelIcon } from './chat-parts.js';
 import { inboxFilters } from './inbox-filters.js';
 import { customerPanel, customerName, statusChip, jumpTo } from './customer-panel.js';
+import { attachments, previewText } from './uploads.js';
 
 const TABS = ['offered', 'mine', 'queue', 'all'];
 const TYPING_SHOW_MS = 3000;
@@ -196,7 +197,7 @@ export function mount(root, ctx, params) {
       data.pending = [];
       renderMessages();
       const last = [...all].reverse().find((m) => m.kind === 'text');
-      if (last) S.preview[id] = last.text;
+      if (last) S.preview[id] = previewText(last);
     } catch (e) {
       if (seq === msgSeq) data.loadingMessages = false;
       if (selected === id && alive && e.status !== 404) showError(e.message);
@@ -467,9 +468,12 @@ export function mount(root, ctx, params) {
     const sendBtn = h('button', { type: 'button', class: 'btn btn-primary', testid: 'send' }, t('composer.send'));
     const hint = h('span', { class: 'composer-hint muted' });
     const modeEl = h('div', { class: 'composer-mode', testid: 'composer-mode', role: 'status' });
+    const sent = (m) => { appendMessage(m, true); S.preview[id] = previewText(m); scheduleHead(); scheduleLists(); }; // a reply; a file too
+    const files = attachments(id, { paste: ta, onSent: sent, onGone: () => gone(id) });
     const el = h('div', { class: 'composer', testid: 'composer-box' },
-      modeEl, ta,
-      h('div', { class: 'composer-bar' }, noteBtn, hint, sendBtn));
+      modeEl, files.list, ta,
+      h('div', { class: 'composer-bar' }, files.button, files.input, noteBtn, hint, sendBtn));
+    files.dropOn(msgsEl, el);
     let sending = false;
     let noteMode = false; // this dialog's composer only
 
@@ -503,7 +507,7 @@ export function mount(root, ctx, params) {
       try {
         const m = await api('POST', '/api/v1/dialogs/' + encodeURIComponent(id) + (note ? '/notes' : '/messages'), { text });
         appendMessage(m, true);
-        if (!note) { S.preview[id] = m.text; scheduleHead(); scheduleLists(); }
+        if (!note) sent(m);
       } catch (e) {
         if (!ta.value) { ta.value = text; S.drafts[id] = text; }
         if (e.status === 404) gone(id);
@@ -544,7 +548,7 @@ export function mount(root, ctx, params) {
     if (ev.type === 'message.delivery') return void (ev.dialog_id === selected && showDelivery(msgsEl, ev));
     if (ev.type === 'message.created') {
       const m = ev.data;
-      if (m && m.kind === 'text') S.preview[ev.dialog_id] = m.text; // auto-replies do not replace the preview
+      if (m && m.kind === 'text') S.preview[ev.dialog_id] = previewText(m); // auto-replies do not replace the preview
       if (ev.dialog_id === selected) {
         if (m) appendMessage(m, false);
         if (m && m.direction === 'in') markSoon(ev.dialog_id);
@@ -589,12 +593,8 @@ export function mount(root, ctx, params) {
       alive = false;
       offEvent();
       offResync();
-      scheduleLists.cancel();
-      filters.destroy(); panel.destroy();
-      scheduleHead.cancel();
-      markSoon.cancel();
-      clearTimeout(catchup);
-      clearTimeout(typingTimer);
+      scheduleLists.cancel(); scheduleHead.cancel(); markSoon.cancel();
+      filters.destroy(); panel.destroy(); clearTimeout(catchup); clearTimeout(typingTimer);
     },
   };
 }
