@@ -4,11 +4,14 @@
 // message's file reads in the timeline (a preview of a picture, a chip to
 // download anything else). The body of an upload is the file itself
 // (POST /api/v1/dialogs/{id}/files?name=…); the server sniffs its type.
-import { h, add } from './dom.js';
+import { h, s, add } from './dom.js';
 import { t, getLocale } from './i18n.js';
 import { ApiError } from './api.js';
 
 const UNITS = ['b', 'kb', 'mb', 'gb'];
+const icon = (d) => s('svg', { viewBox: '0 0 24 24', width: 18, height: 18, class: 'file-svg', 'aria-hidden': 'true', focusable: 'false' }, s('path', { d, fill: 'currentColor' }));
+const CLIP = 'M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z';
+const DOC = 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm-1 7V3.5L18.5 9z';
 
 // fmtSize is a size in bytes for people, in the screen's language: 1.5 MB.
 export function fmtSize(n) {
@@ -37,7 +40,7 @@ export function attachmentEl(a) {
       h('div', { class: 'msg-text msg-file-name', testid: 'message-text' }, a.name));
   }
   return h('a', { class: 'file-chip', href: url, download: a.name, testid: 'file-chip', title: a.name },
-    h('span', { class: 'file-icon', 'aria-hidden': 'true' }, '📄'),
+    icon(DOC),
     h('span', { class: 'file-name', testid: 'message-text' }, a.name),
     h('span', { class: 'file-size', testid: 'file-size' }, fmtSize(a.size)));
 }
@@ -85,7 +88,7 @@ export function uploadError(e) {
 export function attachments(id, { paste, onSent, onGone }) {
   const input = h('input', { type: 'file', multiple: true, hidden: true, testid: 'file-input', tabindex: '-1' });
   input.addEventListener('change', () => { pick(input.files); input.value = ''; });
-  const button = h('button', { type: 'button', class: 'btn btn-sm attach-btn', testid: 'attach', 'aria-label': t('files.attach'), title: t('files.attach'), onclick: () => input.click() }, '📎');
+  const button = h('button', { type: 'button', class: 'btn btn-sm attach-btn', testid: 'attach', 'aria-label': t('files.attach'), title: t('files.attach'), onclick: () => input.click() }, icon(CLIP));
   const list = h('div', { class: 'uploads', testid: 'uploads', 'aria-live': 'polite' });
   const pick = (files) => { for (const f of Array.from(files || [])) one(f); };
 
