@@ -134,7 +134,8 @@ func TestFilesBothWays(t *testing.T) {
 		t.Fatalf("the operator reads %s of the picture, want %s", got, sum(png))
 	}
 	po.click(`[data-testid=tab-mine]`)
-	po.waitFor("the paperclip in the dialog list", `document.querySelector(`+jsq(itemSel(dlg)+` [data-testid=dialog-preview]`)+`)?.textContent === `+jsq("📎 "+photo))
+	po.waitFor("the paperclip in the dialog list", `(() => { const p = document.querySelector(`+jsq(itemSel(dlg)+` [data-testid=dialog-preview]`)+`);
+		return !!p && !!p.querySelector('[data-testid=preview-file] svg') && p.textContent === `+jsq(photo)+`; })()`)
 
 	// The operator's document; one cancelled at once never arrives.
 	const doc = `<img src=x onerror=window.__pwned=1>.pdf` // the server drops '"' from names
@@ -157,6 +158,15 @@ func TestFilesBothWays(t *testing.T) {
 	if got := po.sha256In(inboxMsg("out", doc) + `.querySelector('a[data-testid=file-chip]').href`); got != sum(pdf) {
 		t.Fatalf("the operator's chip reads %s, want %s", got, sum(pdf))
 	}
+	// Files are replies: none while the composer writes a private note.
+	po.click(`[data-testid=note-toggle]`)
+	po.waitFor("no files in a private note", `document.querySelector('[data-testid=attach]').disabled`)
+	po.pickFile(`document.querySelector('[data-testid=file-input]')`, "note.pdf", pdf, "")
+	if ok, _ := po.check(`!document.querySelector('[data-testid=upload]')`); !ok {
+		t.Fatal("a file picked in a private note is being sent")
+	}
+	po.click(`[data-testid=note-toggle]`)
+	po.waitFor("files again in a reply", `!document.querySelector('[data-testid=attach]').disabled`)
 	pv.waitFor("the document as a chip in the widget", `!!`+widgetMsg("out", doc)+`?.querySelector('a[data-testid=file-chip]')`)
 	var href string
 	pv.eval(widgetMsg("out", doc)+`.querySelector('a[data-testid=file-chip]').href`, &href)
@@ -197,7 +207,7 @@ func TestFilesBothWays(t *testing.T) {
 		}
 	}
 	if want := []string{"in:" + photo, "out:upload.pdf", "out:" + doc}; strings.Join(files, "|") != strings.Join(want, "|") {
-		t.Fatalf("the dialog's files %q, want %q (the cancelled one never sent)", files, want)
+		t.Fatalf("the dialog's files %q, want %q (the cancelled one and the note's never sent)", files, want)
 	}
 
 	// A reload: the history and the socket's resume show each file once.

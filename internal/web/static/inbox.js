@@ -8,7 +8,7 @@ import { PAGE, tabQuery, fetchDialogs, onMyLines, readMarks } from './inbox-list
 import { showDelivery, openTransfer, openVote, messageEl, ratingText, emptyIcon, isOpen, isOfferedTo, sessionButtons, channelIcon } from './chat-parts.js';
 import { inboxFilters } from './inbox-filters.js';
 import { customerPanel, customerName, statusChip, jumpTo } from './customer-panel.js';
-import { attachments, previewText } from './uploads.js';
+import { attachments, previewText, previewEl } from './uploads.js';
 
 const TABS = ['offered', 'mine', 'queue', 'all'];
 const TYPING_SHOW_MS = 3000;
@@ -281,7 +281,7 @@ export function mount(root, ctx, params) {
       h('div', { class: 'di-top' },
         h('span', { class: 'di-name', testid: 'dialog-name' }, name),
         h('time', { class: 'di-time', datetime: d.last_message_at }, fmtShort(d.last_message_at))),
-      h('div', { class: 'di-preview', testid: 'dialog-preview' }, S.preview[d.id] || (d.last_message && d.last_message.text) || ''),
+      h('div', { class: 'di-preview', testid: 'dialog-preview' }, previewEl(S.preview[d.id] || (d.last_message && d.last_message.text) || '')),
       h('div', { class: 'di-meta' },
         offered ? h('span', { class: 'chip chip-offer', testid: 'offer-chip' }, t('inbox.offeredToYou')) : statusChip(d.status),
         channelIcon(d.channel_id), h('span', { class: 'di-line' }, lineName(d.line_id)),
@@ -474,8 +474,7 @@ export function mount(root, ctx, params) {
       modeEl, files.list, ta,
       h('div', { class: 'composer-bar' }, files.button, files.input, noteBtn, hint, sendBtn));
     files.dropOn(msgsEl, el);
-    let sending = false;
-    let noteMode = false; // this dialog's composer only
+    let sending = false, noteMode = false; // noteMode: this dialog's composer only
 
     const forcedNote = () => !isOpen(data.dialog);
     const noteOn = () => noteMode || forcedNote();
@@ -491,6 +490,7 @@ export function mount(root, ctx, params) {
       ta.placeholder = forcedNote() ? t('composer.closedPlaceholder') : on ? t('composer.notePlaceholder') : t('composer.placeholder');
       hint.textContent = on ? t('composer.noteHint') : t('composer.enterHint');
       sendBtn.textContent = on ? t('composer.addNote') : t('composer.send');
+      files.sync(on);
     }
     noteBtn.addEventListener('click', () => { noteMode = !noteMode; sync(); ta.focus(); });
 

@@ -9,7 +9,7 @@ import { t, getLocale } from './i18n.js';
 import { ApiError } from './api.js';
 
 const UNITS = ['b', 'kb', 'mb', 'gb'];
-const icon = (d) => s('svg', { viewBox: '0 0 24 24', width: 18, height: 18, class: 'file-svg', 'aria-hidden': 'true', focusable: 'false' }, s('path', { d, fill: 'currentColor' }));
+const icon = (d, px = 18) => s('svg', { viewBox: '0 0 24 24', width: px, height: px, class: 'file-svg', 'aria-hidden': 'true', focusable: 'false' }, s('path', { d, fill: 'currentColor' }));
 const CLIP = 'M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z';
 const DOC = 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm-1 7V3.5L18.5 9z';
 
@@ -22,8 +22,13 @@ export function fmtSize(n) {
   return t('size.' + UNITS[i], { n: num });
 }
 
-// previewText is a message as the dialog list shows it: a file by its name.
-export const previewText = (m) => (m.attachment ? '📎 ' + m.text : m.text);
+// previewText is a message as the dialog list keeps it: a file by its
+// name after a paperclip, which previewEl draws as an icon (not every
+// system has a font with the emoji).
+const CLIP_MARK = '📎 ';
+export const previewText = (m) => (m.attachment ? CLIP_MARK + m.text : m.text);
+export const previewEl = (text) => (String(text).startsWith(CLIP_MARK)
+  ? [h('span', { class: 'di-file', testid: 'preview-file', title: t('files.file') }, icon(CLIP, 14)), String(text).slice(CLIP_MARK.length)] : text);
 
 // fileURL is where an operator reads a file (their session cookie).
 export const fileURL = (a) => '/api/v1/files/' + encodeURIComponent(a.id);
@@ -84,13 +89,16 @@ export function uploadError(e) {
 // attachments makes the composer's files for the dialog id: button and
 // input go in its bar, list shows the uploads; dropOn(...els) takes files
 // dropped there, the paste of a picture into paste (the textarea) too.
-// onSent(message) gets each stored message, onGone() a 404.
+// onSent(message) gets each stored message, onGone() a 404; sync(note)
+// follows the composer's mode.
 export function attachments(id, { paste, onSent, onGone }) {
   const input = h('input', { type: 'file', multiple: true, hidden: true, testid: 'file-input', tabindex: '-1' });
   input.addEventListener('change', () => { pick(input.files); input.value = ''; });
   const button = h('button', { type: 'button', class: 'btn btn-sm attach-btn', testid: 'attach', 'aria-label': t('files.attach'), title: t('files.attach'), onclick: () => input.click() }, icon(CLIP));
   const list = h('div', { class: 'uploads', testid: 'uploads', 'aria-live': 'polite' });
-  const pick = (files) => { for (const f of Array.from(files || [])) one(f); };
+  const pick = (files) => { if (!button.disabled) for (const f of Array.from(files || [])) one(f); };
+  // A file goes to the customer: none while the composer writes a private note.
+  const sync = (note) => { button.disabled = note; button.title = t(note ? 'files.notInNote' : 'files.attach'); };
 
   function one(file) {
     const name = file.name || 'file';
@@ -129,5 +137,5 @@ export function attachments(id, { paste, onSent, onGone }) {
     e.preventDefault();
     pick(files);
   });
-  return { button, input, list, dropOn, pick };
+  return { button, input, list, dropOn, pick, sync };
 }
