@@ -57,6 +57,24 @@ func (p *page) pickFile(input, name string, body []byte, then string) {
 		i.dispatchEvent(new Event('change', {bubbles: true})); `+then+`; return true; })()`, nil)
 }
 
+// watchProgress records in window.__progress every value the progress
+// bars under the element that root finds take.
+func (p *page) watchProgress(root string) {
+	p.t.Helper()
+	p.eval(`(() => { window.__progress = []; new MutationObserver((ms) => { for (const m of ms) if (m.target.tagName === 'PROGRESS') window.__progress.push(Number(m.target.getAttribute('value'))); })
+		.observe(`+root+`, {attributes: true, attributeFilter: ['value'], subtree: true}); return true; })()`, nil)
+}
+
+// progressed says whether a progress bar went up to 100 %.
+func (p *page) progressed() {
+	p.t.Helper()
+	var v []int
+	p.eval(`window.__progress`, &v)
+	if len(v) == 0 || v[len(v)-1] != 100 {
+		p.t.Fatalf("%s: the upload's progress bar went %v, want up to 100", p.user.Name, v)
+	}
+}
+
 // sha256In is the hex SHA-256 of what the page reads at the URL that the
 // JavaScript expression url gives, or "status N".
 func (p *page) sha256In(url string) string {
@@ -115,9 +133,11 @@ func TestFilesBothWays(t *testing.T) {
 	if got := pv.strings(`[` + wq(`[data-testid=attach]`) + `.getAttribute('aria-label'), ` + wq(`[data-testid=attach]`) + `.type]`); got[0] != "Attach a file" || got[1] != "button" {
 		t.Fatalf("the widget's attach button: %q", got)
 	}
+	pv.watchProgress(wq(`[data-testid=messages]`))
 	pv.pickFile(wq(`[data-testid=file-input]`), photo, png, "")
 	pv.waitFor("the picture in the widget, decoded", `(() => { const m = `+widgetMsg("in", photo)+`; const i = m && m.querySelector('[data-testid=file-img]');
 		return !!i && i.complete && i.naturalWidth === 40 && i.alt === `+jsq(photo)+`; })()`)
+	pv.progressed()
 	var src string
 	pv.eval(widgetMsg("in", photo)+`.querySelector('[data-testid=file-img]').src`, &src)
 	if !strings.HasPrefix(src, e.srv.URL+"/files/") || !strings.Contains(src, "sig=") {
@@ -150,8 +170,10 @@ func TestFilesBothWays(t *testing.T) {
 	// Picked through the real file input (DOM.setFileInputFiles); the
 	// name is the one the test gives the File, as the browser takes the
 	// file's name from the disk.
+	po.watchProgress(`document.querySelector('[data-testid=uploads]')`)
 	po.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=file-input]`), []string{path}))
 	po.waitMessage("out", "upload.pdf")
+	po.progressed()
 	po.pickFile(`document.querySelector('[data-testid=file-input]')`, doc, pdf, "")
 	po.waitFor("the operator's document as a chip", `(() => { const m = `+inboxMsg("out", doc)+`; const a = m && m.querySelector('a[data-testid=file-chip]');
 		return !!a && a.getAttribute('download') === `+jsq(doc)+` && a.querySelector('[data-testid=file-size]').textContent === '50 KB'; })()`)
