@@ -270,7 +270,8 @@ func TestFilesRefused(t *testing.T) {
 	pv.wwaitMessage("in", "Здравствуйте")
 	pv.pickFile(wq(`[data-testid=file-input]`), "big.bin", big, "")
 	pv.waitFor("the refusal in the widget", wq(`[data-testid=error]`)+`?.hidden === false && `+wq(`[data-testid=error]`)+`.textContent === 'Файл слишком большой: не больше 64 КБ.'`)
-	pv.waitFor("the refused file marked", `!!document.querySelector('openlines-widget').shadowRoot.querySelector('[data-testid=message].failed [data-testid=retry]')`)
+	pv.waitFor("the refused file marked, with no retry", `(() => { const r = document.querySelector('openlines-widget').shadowRoot.querySelector('[data-testid=message].failed');
+		return !!r && r.querySelector('[data-testid=message-text]').textContent === 'big.bin' && !r.querySelector('[data-testid=retry]') && r.querySelector('[data-testid=message-meta]').textContent === 'Не отправлено'; })()`)
 
 	po := e.signIn(olga)
 	po.waitFor("the widget's dialog offered", `document.querySelectorAll('[data-testid=dialog-list] [data-testid=dialog-item]').length === 1`)

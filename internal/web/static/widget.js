@@ -37,7 +37,7 @@
     tooLong: 'The message is too long (at most 4,000 characters).', unavailable: 'The chat is unavailable right now.',
     identity: 'Sign in on the site to chat with us.', offHours: 'We are closed now. Leave a message and we will answer during working hours.',
     operator: 'Operator', messages: 'Conversation', attach: 'Attach a file', big: 'The file is too large: at most',
-    quota: 'There is no room for more files now.', wait: 'Try again in %s s.', units: ['B', 'KB', 'MB', 'GB'],
+    quota: 'There is no room for more files now.', wait: 'Try again in %s s.', units: ['B', 'KB', 'MB', 'GB'], refused: 'Not sent',
   };
   const RU = {
     bubble: 'Чат с нами', unreadN: 'новых сообщений', title: 'Чат с нами', close: 'Закрыть чат',
@@ -50,7 +50,7 @@
     tooLong: 'Сообщение слишком длинное (не больше 4 000 символов).', unavailable: 'Чат сейчас недоступен.',
     identity: 'Войдите на сайте, чтобы написать нам.', offHours: 'Сейчас мы не работаем. Оставьте сообщение, и мы ответим в рабочее время.',
     operator: 'Оператор', messages: 'Переписка', attach: 'Прикрепить файл', big: 'Файл слишком большой: не больше',
-    quota: 'Сейчас нет места для новых файлов.', wait: 'Повторите через %s с.', units: ['Б', 'КБ', 'МБ', 'ГБ'],
+    quota: 'Сейчас нет места для новых файлов.', wait: 'Повторите через %s с.', units: ['Б', 'КБ', 'МБ', 'ГБ'], refused: 'Не отправлено',
   };
   const LANG = /^ru\b/i.test(ds.locale || D.documentElement.lang || navigator.language || '') ? 'ru' : 'en';
   const T = LANG === 'ru' ? RU : EN;
@@ -359,6 +359,8 @@ progress{display:block;width:100%;height:6px;margin-top:4px}
     p.row.classList.add('failed');
     const meta = p.row.lastElementChild;
     clear(meta);
+    // A file over the limits would be refused again: no retry.
+    if (e && e.status === 413) { pend.delete(cid); return void meta.append(T.refused); }
     meta.append(el('button', { type: 'button', class: 'retry', 'data-testid': 'retry', onclick: () => post(cid) }, T.failed));
   };
 
