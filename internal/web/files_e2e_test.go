@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +307,55 @@ func TestFilesRefused(t *testing.T) {
 	pv.eval(wq(`[data-testid=error]`)+`.textContent`, &msg)
 	if !regexp.MustCompile(` через (10|[1-9]) с\.$`).MatchString(msg) {
 		t.Fatalf("the widget's refusal %q does not say when to try again", msg)
+	}
+}
+
+// dropAndPaste drops a file named dropped on the element that target
+// finds, then pastes a picture named pasted into the element that field
+// finds, as the browser's events carry them.
+func (p *page) dropAndPaste(target, dropped, field, pasted string, png []byte) {
+	p.t.Helper()
+	file := func(name string) string {
+		return `(() => { const dt = new DataTransfer(); dt.items.add(new File([Uint8Array.from(atob(` + jsq(base64.StdEncoding.EncodeToString(png)) + `), c => c.charCodeAt(0))], ` + jsq(name) + `, {type: 'image/png'})); return dt; })()`
+	}
+	p.eval(`(() => { const t = `+target+`, dt = `+file(dropped)+`;
+		for (const type of ['dragenter', 'dragover', 'drop']) t.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true, composed: true}));
+		`+field+`.dispatchEvent(new ClipboardEvent('paste', {clipboardData: `+file(pasted)+`, bubbles: true, cancelable: true, composed: true})); return true; })()`, nil)
+}
+
+// Files dropped on the chat or pasted into the composer are sent as the
+// picked ones are, in the inbox and in the widget.
+func TestFilesDropAndPaste(t *testing.T) {
+	e := newEnv(t)
+	l, _ := e.line("Shop", line.ModeEvenly, []string{e.admin.ID}, func(s *line.Settings) { s.WelcomeEnabled = false })
+	opts := &siteOpts{Server: e.srv.URL}
+	shop := site(t, opts)
+	opts.Channel = e.newWidget(l.ID, map[string]any{"origins": []string{shop.URL}})
+	pv := visit(t, e.browser, shop.URL, 1280, 800)
+	pv.widgetReady()
+	pv.wopen()
+	pv.wsend("Hi")
+	pv.wwaitMessage("in", "Hi")
+	png := testPNG(t, 8, 8)
+	pv.dropAndPaste(wq(`[data-testid=messages]`), "dropped.png", wq(`[data-testid=composer]`), "pasted.png", png)
+	pv.waitFor("the widget's dropped and pasted pictures", `!!`+widgetMsg("in", "dropped.png")+` && !!`+widgetMsg("in", "pasted.png"))
+
+	po := e.signIn(e.admin)
+	po.waitFor("the dialog offered", `document.querySelectorAll('[data-testid=dialog-list] [data-testid=dialog-item]').length === 1`)
+	dlg := po.listIDs()[0]
+	po.take(dlg)
+	po.dropAndPaste(`document.querySelector('[data-testid=messages]')`, "map.png", `document.querySelector('[data-testid=composer]')`, "screenshot.png", png)
+	po.waitMessage("out", "map.png")
+	po.waitMessage("out", "screenshot.png")
+	pv.waitFor("the operator's pictures in the widget", `!!`+widgetMsg("out", "map.png")+` && !!`+widgetMsg("out", "screenshot.png"))
+	var files []string
+	for _, m := range e.messages(dlg) {
+		if m.Attachment != nil {
+			files = append(files, m.Direction+":"+m.Attachment.Name)
+		}
+	}
+	slices.Sort(files) // sent at once: in either order
+	if strings.Join(files, " ") != "in:dropped.png in:pasted.png out:map.png out:screenshot.png" {
+		t.Fatalf("the dialog's files: %q", files)
 	}
 }
