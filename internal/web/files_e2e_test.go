@@ -58,12 +58,16 @@ func (p *page) pickFile(input, name string, body []byte, then string) {
 		i.dispatchEvent(new Event('change', {bubbles: true})); `+then+`; return true; })()`, nil)
 }
 
-// watchProgress records in window.__progress every value the progress
-// bars under the element that root finds take.
+// watchProgress records in window.__progress every value that the
+// progress bars added under the element that root finds take, watching
+// each bar itself: the message that replaces an upload may come over the
+// socket before the upload's last progress event.
 func (p *page) watchProgress(root string) {
 	p.t.Helper()
-	p.eval(`(() => { window.__progress = []; new MutationObserver((ms) => { for (const m of ms) if (m.target.tagName === 'PROGRESS') window.__progress.push(Number(m.target.getAttribute('value'))); })
-		.observe(`+root+`, {attributes: true, attributeFilter: ['value'], subtree: true}); return true; })()`, nil)
+	p.eval(`(() => { window.__progress = [];
+		const bar = new MutationObserver((ms) => { for (const m of ms) window.__progress.push(Number(m.target.getAttribute('value'))); });
+		new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) if (n.querySelectorAll) for (const b of n.querySelectorAll('progress')) bar.observe(b, {attributes: true, attributeFilter: ['value']}); })
+			.observe(`+root+`, {childList: true, subtree: true}); return true; })()`, nil)
 }
 
 // progressed says whether a progress bar went up to 100 %.
