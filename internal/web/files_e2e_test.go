@@ -285,6 +285,8 @@ func TestFilesRefused(t *testing.T) {
 	po.pickFile(`document.querySelector('[data-testid=file-input]')`, "big.bin", big, "")
 	po.waitFor("the refusal in the inbox", `(() => { const u = document.querySelector('[data-testid=upload][data-state=failed]');
 		return !!u && u.querySelector('[data-testid=upload-name]').textContent === 'big.bin' && u.querySelector('[data-testid=upload-status]').textContent === 'The file is too large: at most 64 KB.'; })()`)
+	pv.screenshot("widget-file-refused")
+	po.screenshot("inbox-file-refused")
 	for _, m := range e.messages(dlg) {
 		if m.Attachment != nil || m.Direction == dialog.Out {
 			t.Fatalf("a refused file was kept: %+v", m)

@@ -127,12 +127,12 @@ button{font:inherit}
 .pre input{border:1px solid #9ca3af;border-radius:6px;padding:7px 8px;font:inherit;color:#111827;background:#fff}
 .pre input[aria-invalid=true]{border-color:#dc2626}
 .fe{color:#b91c1c;font-size:11px}
-.go,.snd{background:var(--c);color:#fff;border:0;border-radius:8px;padding:8px 14px;font-weight:600;cursor:pointer}
+.go,.snd{background:var(--c);color:#fff;border:0;border-radius:8px;padding:8px 12px;font-weight:600;cursor:pointer}
 .go:focus-visible,.snd:focus-visible,.rb:focus-visible{outline:2px solid #111827;outline-offset:2px}
-.cmp{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}
-textarea{flex:1;resize:none;border:1px solid #9ca3af;border-radius:8px;padding:8px 10px;font:inherit;color:#111827;background:#fff;height:40px;max-height:120px}
+.cmp{display:flex;gap:6px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}
+textarea{flex:1;min-width:0;resize:none;border:1px solid #9ca3af;border-radius:8px;padding:8px 10px;font:inherit;color:#111827;background:#fff;height:40px;max-height:120px}
 textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
-.att{background:none;border:0;padding:0 4px;color:#4b5563;cursor:pointer;border-radius:8px}
+.att{background:none;border:0;padding:0;margin-right:-2px;color:#4b5563;cursor:pointer;border-radius:8px}
 .att svg{width:22px;height:22px;fill:currentColor}
 .att:focus-visible{outline:2px solid var(--c)}
 .fimg img{display:block;max-width:100%;max-height:220px;border-radius:8px;background:#e5e7eb}
@@ -360,7 +360,7 @@ progress{display:block;width:100%;height:6px;margin-top:4px}
     const meta = p.row.lastElementChild;
     clear(meta);
     // A file over the limits would be refused again: no retry.
-    if (e && e.status === 413) { pend.delete(cid); return void meta.append(T.refused); }
+    if (e && e.status === 413) { pend.delete(cid); p.bar.remove(); return void meta.append(T.refused); }
     meta.append(el('button', { type: 'button', class: 'retry', 'data-testid': 'retry', onclick: () => post(cid) }, T.failed));
   };
 
