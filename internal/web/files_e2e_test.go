@@ -108,6 +108,23 @@ func widgetMsg(direction, name string) string {
 	return `[...(document.querySelector('openlines-widget')?.shadowRoot?.querySelectorAll('[data-testid=messages] [data-testid=message][data-direction=` + direction + `]') || [])].find(m => m.dataset.id && m.querySelector('[data-testid=message-text]')?.textContent === ` + jsq(name) + `)`
 }
 
+// shopVisitor puts the widget of a new line (queue: its operators, no
+// welcome) on a site of its own in lang, and opens it for a new visitor,
+// who writes hello: the visitor's page and the widget's channel.
+func (e *env) shopVisitor(queue []string, lang, hello string) (*page, string) {
+	e.t.Helper()
+	l, _ := e.line("Shop", line.ModeEvenly, queue, func(s *line.Settings) { s.WelcomeEnabled = false })
+	opts := &siteOpts{Server: e.srv.URL, Lang: lang}
+	shop := site(e.t, opts)
+	opts.Channel = e.newWidget(l.ID, map[string]any{"origins": []string{shop.URL}})
+	pv := visit(e.t, e.browser, shop.URL, 1280, 800)
+	pv.widgetReady()
+	pv.wopen()
+	pv.wsend(hello)
+	pv.wwaitMessage("in", hello)
+	return pv, opts.Channel
+}
+
 // A file goes each way. The customer attaches a picture with a hostile
 // name in the widget: both sides show its preview (decoded, so the bytes
 // came), its name as text. The operator attaches a document with a
@@ -117,17 +134,8 @@ func widgetMsg(direction, name string) string {
 func TestFilesBothWays(t *testing.T) {
 	e := newEnv(t)
 	olga := e.user("olga@acme.test", "Olga Smirnova", user.Manager)
-	l, _ := e.line("Shop", line.ModeEvenly, []string{olga.ID}, func(s *line.Settings) { s.WelcomeEnabled = false })
-	opts := &siteOpts{Server: e.srv.URL}
-	shop := site(t, opts)
-	opts.Channel = e.newWidget(l.ID, map[string]any{"origins": []string{shop.URL}})
-
 	po := e.signIn(olga)
-	pv := visit(t, e.browser, shop.URL, 1280, 800)
-	pv.widgetReady()
-	pv.wopen()
-	pv.wsend("Hello, a photo of the stain:")
-	pv.wwaitMessage("in", "Hello, a photo of the stain:")
+	pv, _ := e.shopVisitor([]string{olga.ID}, "", "Hello, a photo of the stain:")
 	po.waitFor("the widget's dialog offered", `document.querySelectorAll('[data-testid=dialog-list] [data-testid=dialog-item]').length === 1`)
 	dlg := po.listIDs()[0]
 	po.take(dlg)
@@ -259,20 +267,11 @@ func TestFilesBothWays(t *testing.T) {
 func TestFilesRefused(t *testing.T) {
 	e := newEnvWith(t, app.StackOptions{MaxFile: 64 << 10})
 	olga := e.user("olga@acme.test", "Olga Smirnova", user.Manager)
-	l, _ := e.line("Shop", line.ModeEvenly, []string{olga.ID}, func(s *line.Settings) { s.WelcomeEnabled = false })
-	opts := &siteOpts{Server: e.srv.URL, Lang: "ru"}
-	shop := site(t, opts)
-	opts.Channel = e.newWidget(l.ID, map[string]any{"origins": []string{shop.URL}})
-
+	pv, channel := e.shopVisitor([]string{olga.ID}, "ru", "Здравствуйте")
 	big := bytes.Repeat([]byte("x"), 100<<10)
-	pv := visit(t, e.browser, shop.URL, 1280, 800)
-	pv.widgetReady()
-	pv.wopen()
 	if got := pv.strings(`[` + wq(`[data-testid=attach]`) + `.getAttribute('aria-label')]`); got[0] != "Прикрепить файл" {
 		t.Fatalf("the Russian widget's attach button: %q", got)
 	}
-	pv.wsend("Здравствуйте")
-	pv.wwaitMessage("in", "Здравствуйте")
 	pv.pickFile(wq(`[data-testid=file-input]`), "big.bin", big, "")
 	pv.waitFor("the refusal in the widget", wq(`[data-testid=error]`)+`?.hidden === false && `+wq(`[data-testid=error]`)+`.textContent === 'Файл слишком большой: не больше 64 КБ.'`)
 	pv.waitFor("the refused file marked, with no retry", `(() => { const r = document.querySelector('openlines-widget').shadowRoot.querySelector('[data-testid=message].failed');
@@ -298,7 +297,7 @@ func TestFilesRefused(t *testing.T) {
 	// Too fast: the visitor's messages use up the limit (20 in 10 s), then a file.
 	ctx, cancel := context.WithTimeout(pv.ctx, waitLimit)
 	defer cancel()
-	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => { const tok = JSON.parse(localStorage.getItem(`+jsq("openlines.widget."+opts.Channel)+`)).token;
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => { const tok = JSON.parse(localStorage.getItem(`+jsq("openlines.widget."+channel)+`)).token;
 		for (let i = 0; i < 30; i++) {
 			const r = await fetch(`+jsq(e.srv.URL+"/widget/v1/messages")+`, {method: 'POST', headers: {Authorization: 'Bearer ' + tok, 'Content-Type': 'application/json'}, body: JSON.stringify({client_id: 'fast' + i, text: 'fast ' + i})});
 			if (r.status === 429) return 429;
@@ -333,15 +332,7 @@ func (p *page) dropAndPaste(target, dropped, field, pasted string, png []byte) {
 // picked ones are, in the inbox and in the widget.
 func TestFilesDropAndPaste(t *testing.T) {
 	e := newEnv(t)
-	l, _ := e.line("Shop", line.ModeEvenly, []string{e.admin.ID}, func(s *line.Settings) { s.WelcomeEnabled = false })
-	opts := &siteOpts{Server: e.srv.URL}
-	shop := site(t, opts)
-	opts.Channel = e.newWidget(l.ID, map[string]any{"origins": []string{shop.URL}})
-	pv := visit(t, e.browser, shop.URL, 1280, 800)
-	pv.widgetReady()
-	pv.wopen()
-	pv.wsend("Hi")
-	pv.wwaitMessage("in", "Hi")
+	pv, _ := e.shopVisitor([]string{e.admin.ID}, "", "Hi")
 	png := testPNG(t, 8, 8)
 	pv.dropAndPaste(wq(`[data-testid=messages]`), "dropped.png", wq(`[data-testid=composer]`), "pasted.png", png)
 	pv.waitFor("the widget's dropped and pasted pictures", `!!`+widgetMsg("in", "dropped.png")+` && !!`+widgetMsg("in", "pasted.png"))
