@@ -291,6 +291,12 @@ func TestFilesRefused(t *testing.T) {
 			t.Fatalf("a refused file was kept: %+v", m)
 		}
 	}
+	// The dialog's uploads stay with it while the operator looks elsewhere.
+	po.click(`[data-testid=tab-mine]`)
+	po.eval(`location.hash = '#/inbox'; true`, nil)
+	po.waitFor("no chat open", `!!document.querySelector('[data-testid=chat-empty]')`)
+	po.openDialog(dlg)
+	po.waitFor("the refusal back with its dialog", `document.querySelector('[data-testid=upload][data-state=failed] [data-testid=upload-name]')?.textContent === 'big.bin'`)
 	po.click(`[data-testid=upload][data-state=failed] [data-testid=upload-cancel]`)
 	po.waitFor("the refusal dismissed", `!document.querySelector('[data-testid=upload]')`)
 

@@ -86,6 +86,8 @@ export function uploadError(e) {
   return e.message;
 }
 
+const LISTS = new Map(); // dialog id → its list of uploads
+
 // attachments makes the composer's files for the dialog id: button and
 // input go in its bar, list shows the uploads; dropOn(...els) takes files
 // dropped there, the paste of a picture into paste (the textarea) too.
@@ -95,7 +97,10 @@ export function attachments(id, { paste, onSent, onGone }) {
   const input = h('input', { type: 'file', multiple: true, hidden: true, testid: 'file-input', tabindex: '-1' });
   input.addEventListener('change', () => { pick(input.files); input.value = ''; });
   const button = h('button', { type: 'button', class: 'btn btn-sm attach-btn', testid: 'attach', 'aria-label': t('files.attach'), title: t('files.attach'), onclick: () => input.click() }, icon(CLIP));
-  const list = h('div', { class: 'uploads', testid: 'uploads', 'aria-live': 'polite' });
+  // A dialog's uploads go on while the operator looks at another one.
+  const list = LISTS.get(id) || h('div', { class: 'uploads', testid: 'uploads', 'aria-live': 'polite' });
+  for (const [k, l] of LISTS) if (!l.childElementCount) LISTS.delete(k);
+  LISTS.set(id, list);
   const pick = (files) => { if (!button.disabled) for (const f of Array.from(files || [])) one(f); };
   // A file goes to the customer: none while the composer writes a private note.
   const sync = (note) => { button.disabled = note; button.title = t(note ? 'files.notInNote' : 'files.attach'); };
