@@ -87,6 +87,9 @@ func (s *Server) widgetChannel(w http.ResponseWriter, r *http.Request, id string
 	}
 	if origin != "" {
 		w.Header().Set("Access-Control-Allow-Origin", origin)
+		// The widget reads how long to wait after a 429 (a cross-origin
+		// page sees only the safelisted headers otherwise).
+		w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
 		w.Header().Add("Vary", "Origin")
 	}
 	l, err := s.store.GetLine(r.Context(), ch.WorkspaceID, ch.LineID)

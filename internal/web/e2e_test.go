@@ -114,11 +114,15 @@ type env struct {
 	browser context.Context
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, app.StackOptions{}) }
+
+// newEnvWith is newEnv with the stack's options (a small file limit).
+func newEnvWith(t *testing.T, o app.StackOptions) *env {
 	t.Helper()
 	requireChromium(t)
 	ctx := context.Background()
-	stack, err := app.Start(ctx, filepath.Join(t.TempDir(), "e2e.db"), app.StackOptions{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	stack, err := app.Start(ctx, filepath.Join(t.TempDir(), "e2e.db"), o)
 	if err != nil {
 		t.Fatal(err)
 	}

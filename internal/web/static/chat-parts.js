@@ -4,6 +4,7 @@
 import { api, q } from './api.js';
 import { h, s, add, replace, debounce, avatar, modal } from './dom.js';
 import { t, fmtTime, fmtDateTime } from './i18n.js';
+import { attachmentEl } from './uploads.js';
 
 // The channel icon of a dialog (the list item and the chat head).
 export { channelIcon } from './channel-icon.js';
@@ -13,7 +14,7 @@ export { channelIcon } from './channel-icon.js';
 export function messageEl(m, names) {
   const ds = { direction: m.direction, kind: m.kind, id: m.id, session: m.session_id };
   const time = h('time', { class: 'msg-time', datetime: m.created_at, title: fmtDateTime(m.created_at) }, fmtTime(m.created_at));
-  const text = h('div', { class: 'msg-text', testid: 'message-text' }, m.text);
+  const text = m.attachment ? attachmentEl(m.attachment) : h('div', { class: 'msg-text', testid: 'message-text' }, m.text);
   if (m.kind === 'event') {
     return h('div', { class: 'msg-event', testid: 'message', dataset: ds }, h('span', { class: 'msg-event-text' }, eventText(m)), h('span', { class: 'msg-event-time' }, fmtTime(m.created_at)));
   }

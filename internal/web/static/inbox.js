@@ -9,6 +9,7 @@ import { showDelivery, openTransfer, openVote, messageEl, ratingText, emptyIcon,
 import { inboxFilters } from './inbox-filters.js';
 import { customerPanel, customerName, statusChip, jumpTo } from './customer-panel.js';
 import { quickPanel } from './quick-panel.js';
+import { attachments, previewText, previewEl } from './uploads.js';
 
 const TABS = ['offered', 'mine', 'queue', 'all'];
 const TYPING_SHOW_MS = 3000;
@@ -197,7 +198,7 @@ export function mount(root, ctx, params) {
       data.pending = [];
       renderMessages();
       const last = [...all].reverse().find((m) => m.kind === 'text');
-      if (last) S.preview[id] = last.text;
+      if (last) S.preview[id] = previewText(last);
     } catch (e) {
       if (seq === msgSeq) data.loadingMessages = false;
       if (selected === id && alive && e.status !== 404) showError(e.message);
@@ -281,7 +282,7 @@ export function mount(root, ctx, params) {
       h('div', { class: 'di-top' },
         h('span', { class: 'di-name', testid: 'dialog-name' }, name),
         h('time', { class: 'di-time', datetime: d.last_message_at }, fmtShort(d.last_message_at))),
-      h('div', { class: 'di-preview', testid: 'dialog-preview' }, S.preview[d.id] || (d.last_message && d.last_message.text) || ''),
+      h('div', { class: 'di-preview', testid: 'dialog-preview' }, previewEl(S.preview[d.id] || (d.last_message && d.last_message.text) || '')),
       h('div', { class: 'di-meta' },
         offered ? h('span', { class: 'chip chip-offer', testid: 'offer-chip' }, t('inbox.offeredToYou')) : statusChip(d.status),
         channelIcon(d.channel_id), h('span', { class: 'di-line' }, lineName(d.line_id)),
@@ -470,11 +471,13 @@ export function mount(root, ctx, params) {
     const hint = h('span', { class: 'composer-hint muted' });
     const modeEl = h('div', { class: 'composer-mode', testid: 'composer-mode', role: 'status' });
     const qa = quickPanel({ ta, dialogId: id, ctx }); // before the keys below: its "/" list takes Enter first
+    const sent = (m) => { appendMessage(m, true); S.preview[id] = previewText(m); scheduleHead(); scheduleLists(); }; // a reply; a file too
+    const files = attachments(id, { paste: ta, onSent: sent, onGone: () => gone(id) });
     const el = h('div', { class: 'composer', testid: 'composer-box' },
-      qa.panel, modeEl, h('div', { class: 'qa-anchor' }, qa.pop, ta),
-      h('div', { class: 'composer-bar' }, noteBtn, qa.toggleBtn, hint, sendBtn));
-    let sending = false;
-    let noteMode = false; // this dialog's composer only
+      qa.panel, modeEl, files.list, h('div', { class: 'qa-anchor' }, qa.pop, ta),
+      h('div', { class: 'composer-bar' }, files.button, files.input, noteBtn, qa.toggleBtn, hint, sendBtn));
+    files.dropOn(msgsEl, el);
+    let sending = false, noteMode = false; // noteMode: this dialog's composer only
 
     const forcedNote = () => !isOpen(data.dialog);
     const noteOn = () => noteMode || forcedNote();
@@ -490,6 +493,7 @@ export function mount(root, ctx, params) {
       ta.placeholder = forcedNote() ? t('composer.closedPlaceholder') : on ? t('composer.notePlaceholder') : t('composer.placeholder');
       hint.textContent = on ? t('composer.noteHint') : t('composer.enterHint');
       sendBtn.textContent = on ? t('composer.addNote') : t('composer.send');
+      files.sync(on);
     }
     noteBtn.addEventListener('click', () => { noteMode = !noteMode; sync(); ta.focus(); });
 
@@ -506,7 +510,7 @@ export function mount(root, ctx, params) {
       try {
         const m = await api('POST', '/api/v1/dialogs/' + encodeURIComponent(id) + (note ? '/notes' : '/messages'), { text });
         appendMessage(m, true);
-        if (!note) { S.preview[id] = m.text; scheduleHead(); scheduleLists(); qa.sent(text); }
+        if (!note) { sent(m); qa.sent(text); }
       } catch (e) {
         if (!ta.value) { ta.value = text; S.drafts[id] = text; }
         if (e.status === 404) gone(id);
@@ -547,7 +551,7 @@ export function mount(root, ctx, params) {
     if (ev.type === 'message.delivery') return void (ev.dialog_id === selected && showDelivery(msgsEl, ev));
     if (ev.type === 'message.created') {
       const m = ev.data;
-      if (m && m.kind === 'text') S.preview[ev.dialog_id] = m.text; // auto-replies do not replace the preview
+      if (m && m.kind === 'text') S.preview[ev.dialog_id] = previewText(m); // auto-replies do not replace the preview
       if (ev.dialog_id === selected) {
         if (m) appendMessage(m, false);
         if (m && m.direction === 'in') markSoon(ev.dialog_id);
@@ -592,12 +596,8 @@ export function mount(root, ctx, params) {
       alive = false;
       offEvent();
       offResync();
-      scheduleLists.cancel();
-      filters.destroy(); panel.destroy();
-      scheduleHead.cancel();
-      markSoon.cancel();
-      clearTimeout(catchup);
-      clearTimeout(typingTimer);
+      scheduleLists.cancel(); scheduleHead.cancel(); markSoon.cancel();
+      filters.destroy(); panel.destroy(); clearTimeout(catchup); clearTimeout(typingTimer);
     },
   };
 }

@@ -36,7 +36,8 @@
     error: 'Something went wrong. Please try again.', tooFast: 'You are sending too fast. Wait a moment.',
     tooLong: 'The message is too long (at most 4,000 characters).', unavailable: 'The chat is unavailable right now.',
     identity: 'Sign in on the site to chat with us.', offHours: 'We are closed now. Leave a message and we will answer during working hours.',
-    operator: 'Operator', messages: 'Conversation',
+    operator: 'Operator', messages: 'Conversation', attach: 'Attach a file', big: 'The file is too large: at most',
+    quota: 'There is no room for more files now.', wait: 'Try again in %s s.', units: ['B', 'KB', 'MB', 'GB'], refused: 'Not sent',
   };
   const RU = {
     bubble: 'Чат с нами', unreadN: 'новых сообщений', title: 'Чат с нами', close: 'Закрыть чат',
@@ -48,7 +49,8 @@
     error: 'Что-то пошло не так. Попробуйте ещё раз.', tooFast: 'Вы отправляете слишком часто. Подождите немного.',
     tooLong: 'Сообщение слишком длинное (не больше 4 000 символов).', unavailable: 'Чат сейчас недоступен.',
     identity: 'Войдите на сайте, чтобы написать нам.', offHours: 'Сейчас мы не работаем. Оставьте сообщение, и мы ответим в рабочее время.',
-    operator: 'Оператор', messages: 'Переписка',
+    operator: 'Оператор', messages: 'Переписка', attach: 'Прикрепить файл', big: 'Файл слишком большой: не больше',
+    quota: 'Сейчас нет места для новых файлов.', wait: 'Повторите через %s с.', units: ['Б', 'КБ', 'МБ', 'ГБ'], refused: 'Не отправлено',
   };
   const LANG = /^ru\b/i.test(ds.locale || D.documentElement.lang || navigator.language || '') ? 'ru' : 'en';
   const T = LANG === 'ru' ? RU : EN;
@@ -125,11 +127,21 @@ button{font:inherit}
 .pre input{border:1px solid #9ca3af;border-radius:6px;padding:7px 8px;font:inherit;color:#111827;background:#fff}
 .pre input[aria-invalid=true]{border-color:#dc2626}
 .fe{color:#b91c1c;font-size:11px}
-.go,.snd{background:var(--c);color:#fff;border:0;border-radius:8px;padding:8px 14px;font-weight:600;cursor:pointer}
+.go,.snd{background:var(--c);color:#fff;border:0;border-radius:8px;padding:8px 12px;font-weight:600;cursor:pointer}
 .go:focus-visible,.snd:focus-visible,.rb:focus-visible{outline:2px solid #111827;outline-offset:2px}
-.cmp{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}
-textarea{flex:1;resize:none;border:1px solid #9ca3af;border-radius:8px;padding:8px 10px;font:inherit;color:#111827;background:#fff;height:40px;max-height:120px}
+.cmp{display:flex;gap:6px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}
+textarea{flex:1;min-width:0;resize:none;border:1px solid #9ca3af;border-radius:8px;padding:8px 10px;font:inherit;color:#111827;background:#fff;height:40px;max-height:120px}
 textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
+.att{background:none;border:0;padding:0;margin-right:-2px;color:#4b5563;cursor:pointer;border-radius:8px}
+.att svg{width:22px;height:22px;fill:currentColor}
+.att:focus-visible{outline:2px solid var(--c)}
+.fimg img{display:block;max-width:100%;max-height:220px;border-radius:8px;background:#e5e7eb}
+.m a{color:inherit}
+.chip{display:flex;align-items:center;gap:6px;text-decoration:none}
+.chip svg{width:20px;height:20px;fill:currentColor;flex:none}
+.chip small{opacity:.8;white-space:nowrap}
+progress{display:block;width:100%;height:6px;margin-top:4px}
+.drop{outline:3px dashed var(--c);outline-offset:-6px}
 .err{color:#b91c1c;background:#fff;font-size:12px;padding:0 12px 8px}
 @media (max-width:480px){.win{left:0;top:0;right:0;bottom:0;width:auto;height:auto;border-radius:0}.open .bub{display:none}}
 @media (prefers-reduced-motion:no-preference){.win{animation:olin .15s ease-out}}
@@ -167,7 +179,10 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
   const typ = el('div', { class: 'typ', 'data-testid': 'typing', 'aria-live': 'polite' });
   const ta = el('textarea', { 'data-testid': 'composer', rows: 1, maxlength: 4000, placeholder: T.placeholder, 'aria-label': T.placeholder });
   const sendBtn = el('button', { type: 'submit', class: 'snd', 'data-testid': 'send' }, T.send);
-  const cmp = el('form', { class: 'cmp', 'data-testid': 'composer-form' }, ta, sendBtn);
+  const fileIn = el('input', { type: 'file', multiple: true, hidden: true, tabindex: '-1', 'data-testid': 'file-input' });
+  const attBtn = el('button', { type: 'button', class: 'att', 'data-testid': 'attach', 'aria-label': T.attach, title: T.attach },
+    svg('M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z'));
+  const cmp = el('form', { class: 'cmp', 'data-testid': 'composer-form' }, attBtn, fileIn, ta, sendBtn);
   const err = el('div', { class: 'err', 'data-testid': 'error', role: 'alert', hidden: true });
   const win = el('div', { class: 'win', role: 'dialog', 'aria-modal': 'true', 'aria-label': T.title, 'data-testid': 'window', hidden: true, id: 'ol-win' },
     el('div', { class: 'hd' }, el('div', { class: 'tt' }, el('b', { text: T.title }), sub), closeBtn),
@@ -205,12 +220,29 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
     }
     let out = null;
     if (res.status !== 204) try { out = await res.json(); } catch (_) { out = null; }
-    if (!res.ok) {
-      const e = (out && out.error) || {};
-      throw Object.assign(new Error(e.message || String(res.status)), { status: res.status, code: e.code || '' });
-    }
+    if (!res.ok) throw fail(res.status, out, res.headers.get('Retry-After'));
     return out;
   };
+  const fail = (status, out, retry) => {
+    const e = (out && out.error) || {};
+    return Object.assign(new Error(e.message || String(status)), { status, code: e.code || '', reason: e.reason || '', params: e.params || {}, retry });
+  };
+  // upload sends a file as the request's body with XMLHttpRequest, for its
+  // progress; client makes a repeat the same message, as client_id does.
+  const upload = (p, cid) => new Promise((ok, no) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', BASE + '/widget/v1/files?client=' + enc(cid) + '&name=' + enc(p.file.name || 'file'));
+    x.setRequestHeader('Authorization', 'Bearer ' + saved.token);
+    x.upload.onprogress = (e) => { if (e.lengthComputable) p.bar.value = Math.round((e.loaded * 100) / e.total); };
+    x.onload = () => {
+      let out = null;
+      try { out = JSON.parse(x.responseText); } catch (_) { /* not JSON */ }
+      if (x.status < 300) ok(out);
+      else no(fail(x.status, out, x.getResponseHeader('Retry-After')));
+    };
+    x.onerror = () => no(fail(0, null));
+    x.send(p.file);
+  });
 
   const showErr = (text) => {
     err.textContent = text;
@@ -223,7 +255,8 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
     if (s === 401 || c === 'token_invalid' || c === 'unauthorized') return void restart();
     if (c === 'origin_not_allowed') return void refuse();
     if (c === 'identity_invalid') return void showErr(T.identity);
-    if (s === 429) return void showErr(T.tooFast);
+    if (s === 413) return void showErr(e.reason === 'quota_exceeded' ? T.quota : T.big + ' ' + size(e.params.max) + '.');
+    if (s === 429) return void showErr(T.tooFast + (e.retry ? ' ' + T.wait.replace('%s', e.retry) : ''));
     showErr(T.error);
   };
 
@@ -231,6 +264,24 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
   const hhmm = (iso) => {
     const d = new Date(iso || Date.now());
     return isNaN(d) ? '' : d.toLocaleTimeString(LANG, { hour: '2-digit', minute: '2-digit' });
+  };
+  const size = (n) => {
+    let i = 0;
+    n = +n || 0;
+    for (; n >= 1024 && i < 3; i++) n /= 1024;
+    return n.toLocaleString(LANG, { maximumFractionDigits: i && n < 10 ? 1 : 0 }) + ' ' + T.units[i];
+  };
+  // A message's file: a picture's preview, or a chip that downloads it,
+  // from the signed path the server gave (on the widget's server).
+  const fileEl = (f) => {
+    const url = /^\/files\//.test(f.url || '') ? BASE + f.url : '';
+    const name = el('span', { 'data-testid': 'message-text', text: f.name || '' });
+    if (f.image && url) {
+      return el('div', { class: 'm' }, el('a', { class: 'fimg', href: url, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'file-preview' },
+        el('img', { src: url, alt: f.name || '', loading: 'lazy', referrerpolicy: 'no-referrer', 'data-testid': 'file-img' })), name);
+    }
+    return el('div', { class: 'm' }, el(url ? 'a' : 'span', { class: 'chip', href: url || null, download: f.name || '', rel: 'noopener noreferrer', 'data-testid': 'file-chip' },
+      svg('M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm-1 7V3.5L18.5 9z'), name, el('small', { text: size(f.size) })));
   };
   const initials = (n) => (String(n || '').trim().split(/\s+/).slice(0, 2).map((w) => Array.from(w)[0] || '').join('') || '?').toUpperCase();
   const avatarURL = (s) => {
@@ -259,7 +310,7 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
     r.dataset.who = a ? a.name : '';
     const prev = list.lastElementChild;
     if (a && (!prev || prev.dataset.who !== a.name)) r.append(el('div', { class: 'who', 'data-testid': 'author' }, avatar(a), el('span', { text: a.name })));
-    r.append(el('div', { class: 'm', 'data-testid': 'message-text', text: m.text || '' }), el('div', { class: 'meta', 'data-testid': 'message-meta', text: hhmm(m.created_at) }));
+    r.append(m.file ? fileEl(m.file) : el('div', { class: 'm', 'data-testid': 'message-text', text: m.text || '' }), el('div', { class: 'meta', 'data-testid': 'message-meta', text: hhmm(m.created_at) }));
     return r;
   };
 
@@ -308,6 +359,8 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
     p.row.classList.add('failed');
     const meta = p.row.lastElementChild;
     clear(meta);
+    // A file over the limits would be refused again: no retry.
+    if (e && e.status === 413) { pend.delete(cid); p.bar.remove(); return void meta.append(T.refused); }
     meta.append(el('button', { type: 'button', class: 'retry', 'data-testid': 'retry', onclick: () => post(cid) }, T.failed));
   };
 
@@ -319,7 +372,7 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
     try {
       await cfgReady;
       await visitor();
-      const r = await api('POST', '/widget/v1/messages', { client_id: cid, text: p.text });
+      const r = p.file ? await upload(p, cid) : await api('POST', '/widget/v1/messages', { client_id: cid, text: p.text });
       const m = r && r.message;
       if (m) {
         if (!m.client_id) m.client_id = cid;
@@ -343,6 +396,22 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
     list.append(r);
     toEnd();
     post(cid);
+  };
+
+  // attach sends each file as a message of its own, shown at once with
+  // its progress.
+  const attach = (files) => {
+    for (const file of Array.from(files || [])) {
+      if (cfg && cfg.identity_required && !ident.user_id) return void showErr(T.identity);
+      const cid = uuid();
+      const r = pendingRow(cid, file.name || 'file');
+      const bar = el('progress', { max: 100, value: 0, 'data-testid': 'upload-progress' });
+      r.firstChild.append(bar);
+      pend.set(cid, { row: r, file, bar });
+      list.append(r);
+      toEnd();
+      post(cid);
+    }
   };
 
   const uuid = () => {
@@ -677,6 +746,19 @@ textarea:focus,.pre input:focus{outline:2px solid var(--c);outline-offset:-1px}
     lastTyping = now;
     if (wsOpen()) ws.send('{"type":"typing"}');
     else api('POST', '/widget/v1/typing', {}).catch(() => {});
+  });
+  attBtn.addEventListener('click', () => fileIn.click());
+  fileIn.addEventListener('change', () => { attach(fileIn.files); fileIn.value = ''; });
+  ta.addEventListener('paste', (e) => {
+    const fs = (e.clipboardData && e.clipboardData.files) || [];
+    if (fs.length) { e.preventDefault(); attach(fs); }
+  });
+  const files = (e) => !cmp.hidden && e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
+  win.addEventListener('dragover', (e) => { if (files(e)) { e.preventDefault(); win.classList.add('drop'); } });
+  win.addEventListener('dragleave', () => win.classList.remove('drop'));
+  win.addEventListener('drop', (e) => {
+    win.classList.remove('drop');
+    if (files(e)) { e.preventDefault(); attach(e.dataTransfer.files); }
   });
   cmp.addEventListener('submit', (e) => {
     e.preventDefault();
