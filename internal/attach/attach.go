@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 )
@@ -41,6 +42,10 @@ var ErrTooLarge = errors.New("attach: the file is over the size limit")
 // ErrEmpty: the file has no bytes.
 var ErrEmpty = errors.New("attach: the file is empty")
 
+// ErrCutShort: reading the file failed before its end (the client went
+// away or stopped sending); nothing is stored.
+var ErrCutShort = errors.New("attach: the file was cut short")
+
 // DefaultMaxSize is the default limit on one file: 20 MiB.
 const DefaultMaxSize = 20 << 20
 
@@ -59,7 +64,7 @@ func Receive(ctx context.Context, b Blobs, key string, r io.Reader, max int64) (
 	head := make([]byte, 512)
 	n, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return Info{}, err
+		return Info{}, cutShort(err)
 	}
 	head = head[:n]
 	if n == 0 {
@@ -71,24 +76,39 @@ func Receive(ctx context.Context, b Blobs, key string, r io.Reader, max int64) (
 	h := sha256.New()
 	c := &counter{r: io.MultiReader(bytes.NewReader(head), r), max: max}
 	if err := b.Put(ctx, key, io.TeeReader(c, h)); err != nil {
-		if c.over {
+		switch {
+		case c.over:
 			return Info{}, ErrTooLarge
+		case c.failed:
+			return Info{}, cutShort(err)
 		}
 		return Info{}, err
 	}
 	return Info{Size: c.n, ContentType: http.DetectContentType(head), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
+// cutShort is a failed read of the file, an http.MaxBytesError (the
+// body's own limit) kept as it is for the caller.
+func cutShort(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return ErrTooLarge
+	}
+	return fmt.Errorf("%w: %v", ErrCutShort, err)
+}
+
 // counter counts what passes and fails past max bytes.
 type counter struct {
-	r    io.Reader
-	n    int64
-	max  int64
-	over bool
+	r      io.Reader
+	n      int64
+	max    int64
+	over   bool
+	failed bool // reading failed (not the store)
 }
 
 func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.failed = err != nil && err != io.EOF
 	c.n += int64(n)
 	if c.n > c.max {
 		c.over = true

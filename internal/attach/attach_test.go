@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -63,6 +64,16 @@ func TestReceive(t *testing.T) {
 	}
 	if _, err := Receive(ctx, d, "0004-dddd", strings.NewReader(""), 100); !errors.Is(err, ErrEmpty) {
 		t.Fatalf("empty: %v", err)
+	}
+	// A client that goes away mid-file: cut short, nothing kept.
+	for _, head := range []int{10, 5000} {
+		r := io.MultiReader(bytes.NewReader(bytes.Repeat([]byte("y"), head)), iotest.ErrReader(io.ErrUnexpectedEOF))
+		if _, err := Receive(ctx, d, "0005-eeee", r, 1<<20); !errors.Is(err, ErrCutShort) {
+			t.Fatalf("cut short after %d bytes: %v", head, err)
+		}
+		if _, err := d.Open(ctx, "0005-eeee"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a cut-short file was kept: %v", err)
+		}
 	}
 	// No temporary file is left behind.
 	if left, _ := os.ReadDir(filepath.Join(d.Root(), "tmp")); len(left) != 0 {

@@ -53,6 +53,8 @@ func (s *Server) receiveFile(r *http.Request, wsID string) (received, error) {
 		return received{}, apperr.New(apperr.TooLarge, "the file is larger than %d bytes", s.cfg.MaxFile).With("file_too_large", map[string]any{"max": s.cfg.MaxFile})
 	case errors.Is(err, attach.ErrEmpty):
 		return received{}, apperr.FieldError("body", "is empty: the request's body is the file's bytes")
+	case errors.Is(err, attach.ErrCutShort):
+		return received{}, apperr.FieldError("body", "was cut short before its end; nothing was stored: send the file again")
 	case err != nil:
 		return received{}, apperr.Wrap(err, "store the file")
 	}

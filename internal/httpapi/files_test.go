@@ -3,11 +3,14 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/openlines/openlines/internal/httpapi"
 	"github.com/openlines/openlines/internal/realtime"
@@ -142,6 +145,19 @@ func TestFiles(t *testing.T) {
 		w.c.raw("POST", "/api/v1/dialogs/"+dlg+"/files?name=x.png", pngBytes, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site").wantErr(http.StatusForbidden, "forbidden")
 		if w.used() != before {
 			t.Fatalf("refused files count: %d → %d", before, w.used())
+		}
+		// A client that goes away mid-file: nothing kept, nothing counted.
+		req, _ := http.NewRequest("POST", w.srv.URL+"/widget/v1/files?client=cut&name=cut.png",
+			io.MultiReader(bytes.NewReader(pngBytes[:1000]), iotest.ErrReader(errors.New("the visitor closed the tab"))))
+		req.ContentLength = int64(len(pngBytes))
+		req.Header.Set("Origin", shop)
+		req.Header.Set("Authorization", "Bearer "+v.bearer)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+			t.Fatalf("a cut-short upload was answered %d", res.StatusCode)
+		}
+		if w.used() != before {
+			t.Fatalf("a cut-short file counts: %d → %d", before, w.used())
 		}
 		// A file into a dialog without an open session gives its bytes back.
 		w.c.do("POST", "/api/v1/sessions/"+str(objects(t, w.c.dialogs("").json, "dialogs")[0], "session", "id")+"/spam", nil).want(http.StatusOK)

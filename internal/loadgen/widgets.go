@@ -78,7 +78,9 @@ func runWidgetSockets(ctx context.Context, e *env, res *Result) error {
 	e.logf("widget-sockets: opening %d visitor sockets, %d at a time", cfg.Sockets, cfg.Connections)
 	o := holdSockets(ctx, e, res, func(ctx context.Context, i int) (*websocket.Conn, error) {
 		return e.dialVisitor(ctx, src, vs[i], cfg.Timeout)
-	}, func(ctx context.Context, c *websocket.Conn) { readVisitorFrames(ctx, c, func(*visitorFrame, time.Time) {}) })
+	}, func(ctx context.Context, c *websocket.Conn) {
+		readVisitorFrames(ctx, c, func(*visitorFrame, time.Time) {})
+	})
 	res.addThroughput("visitor_sockets", o.OK, o.Elapsed)
 	res.Latency = append(res.Latency, made.latency("new_visitor"))
 	return nil

@@ -80,6 +80,7 @@ func MigrationVersions() []int {
 	}
 	return vs
 }
+
 // Analyze brings PostgreSQL's statistics of the quick answers up to date,
 // as autovacuum does on a live server (the search's benchmark measures the
 // plans the server runs then). SQLite's planner uses none (the server runs

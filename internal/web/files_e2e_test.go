@@ -173,7 +173,11 @@ func TestFilesBothWays(t *testing.T) {
 	// The operator's document; one cancelled at once never arrives.
 	const doc = `<img src=x onerror=window.__pwned=1>.pdf` // the server drops '"' from names
 	pdf := append([]byte("%PDF-1.4\n% price list\n"), bytes.Repeat([]byte("0123456789abcdef\n"), 3000)...)
-	po.pickFile(`document.querySelector('[data-testid=file-input]')`, "cancelled.pdf", pdf, `document.querySelector('[data-testid=upload-cancel]').click()`)
+	// Large, so that the abort reaches the browser's network service before
+	// the body has all gone: a small body may be on the wire already when
+	// the click's abort arrives, and the server then has the whole file.
+	big := append(bytes.Clone(pdf), bytes.Repeat([]byte("z"), 8<<20)...)
+	po.pickFile(`document.querySelector('[data-testid=file-input]')`, "cancelled.pdf", big, `document.querySelector('[data-testid=upload-cancel]').click()`)
 	po.waitFor("the cancelled upload gone", `document.querySelectorAll('[data-testid=upload]').length === 0`)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "upload.pdf")
