@@ -328,6 +328,11 @@ func BenchmarkStatsExportCSV(b *testing.B) {
 	for _, engine := range storetest.Engines(b) {
 		b.Run(engine, func(b *testing.B) {
 			w := openBench(b, engine, 4, 1)
+			if engine == store.SQLite { // the export reads no full-text rows: seed faster without them
+				if _, err := w.db.Exec(`DROP TRIGGER messages_fts_insert`); err != nil {
+					b.Fatal(err)
+				}
+			}
 			dialogs, _ := seedHistory(b, w)
 			runtime.GC()
 			var ms runtime.MemStats
