@@ -54,7 +54,7 @@ func (s *Server) exportDialogs(w http.ResponseWriter, r *http.Request, p princip
 		}
 		return channels[id]
 	}
-	f.Limit = 500
+	f.Limit = 2000
 	page, err := s.store.ListDialogs(ctx, p.ws(), f)
 	if err != nil {
 		return err // nothing written yet: a proper error answer
