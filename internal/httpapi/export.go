@@ -22,13 +22,9 @@ func (s *Server) exportDialogs(w http.ResponseWriter, r *http.Request, p princip
 		return err
 	}
 	ctx := r.Context()
-	ws, err := s.store.GetWorkspace(ctx, p.ws())
+	_, loc, err := s.workspaceZone(r, p)
 	if err != nil {
 		return err
-	}
-	loc, err := time.LoadLocation(ws.Timezone)
-	if err != nil {
-		loc = time.UTC
 	}
 	lines := map[string]string{}
 	ls, err := s.store.ListLines(ctx, p.ws())
@@ -58,7 +54,7 @@ func (s *Server) exportDialogs(w http.ResponseWriter, r *http.Request, p princip
 		}
 		return channels[id]
 	}
-	f.Limit = 500
+	f.Limit = 2000
 	page, err := s.store.ListDialogs(ctx, p.ws(), f)
 	if err != nil {
 		return err // nothing written yet: a proper error answer

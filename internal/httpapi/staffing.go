@@ -42,13 +42,9 @@ func (s *Server) staffing(w http.ResponseWriter, r *http.Request, p principal) e
 	}
 	lineID := qv.Get("line_id")
 	ctx := r.Context()
-	ws, err := s.store.GetWorkspace(ctx, p.ws())
+	ws, loc, err := s.workspaceZone(r, p)
 	if err != nil {
 		return err
-	}
-	loc, err := time.LoadLocation(ws.Timezone)
-	if err != nil {
-		loc = time.UTC
 	}
 	lines, err := s.store.ListLines(ctx, p.ws())
 	if err != nil {

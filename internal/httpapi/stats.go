@@ -7,6 +7,7 @@ import (
 	"github.com/openlines/openlines/internal/access"
 	"github.com/openlines/openlines/internal/stats"
 	"github.com/openlines/openlines/internal/store"
+	"github.com/openlines/openlines/internal/workspace"
 )
 
 // The statistics (SPEC §10): figures over a period of days in the
@@ -24,15 +25,25 @@ func (s *Server) registerStats() {
 // statsKeys names the key of a row by its grouping.
 var statsKeys = map[string]string{"line": "line_id", "channel": "channel_id", "operator": "operator_id", "day": "day"}
 
-// statsFilter reads the period and filters of a statistics request.
-func (s *Server) statsFilter(r *http.Request, p principal) (store.StatsFilter, string, error) {
+// workspaceZone is the caller's workspace with the zone its statistics
+// and exports count in.
+func (s *Server) workspaceZone(r *http.Request, p principal) (workspace.Workspace, *time.Location, error) {
 	ws, err := s.store.GetWorkspace(r.Context(), p.ws())
 	if err != nil {
-		return store.StatsFilter{}, "", err
+		return ws, nil, err
 	}
 	loc, err := time.LoadLocation(ws.Timezone)
 	if err != nil {
 		loc = time.UTC
+	}
+	return ws, loc, nil
+}
+
+// statsFilter reads the period and filters of a statistics request.
+func (s *Server) statsFilter(r *http.Request, p principal) (store.StatsFilter, string, error) {
+	ws, loc, err := s.workspaceZone(r, p)
+	if err != nil {
+		return store.StatsFilter{}, "", err
 	}
 	q := r.URL.Query()
 	period, err := stats.ParsePeriod(q.Get("from"), q.Get("to"), s.store.Now().In(loc))

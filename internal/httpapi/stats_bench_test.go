@@ -328,6 +328,11 @@ func BenchmarkStatsExportCSV(b *testing.B) {
 	for _, engine := range storetest.Engines(b) {
 		b.Run(engine, func(b *testing.B) {
 			w := openBench(b, engine, 4, 1)
+			if engine == store.SQLite { // the export reads no full-text rows: seed faster without them
+				if _, err := w.db.Exec(`DROP TRIGGER messages_fts_insert`); err != nil {
+					b.Fatal(err)
+				}
+			}
 			dialogs, _ := seedHistory(b, w)
 			runtime.GC()
 			var ms runtime.MemStats
@@ -383,7 +388,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	if c.code == 0 {
 		c.code = http.StatusOK
 	}
-	c.lines += bytes.Count(p, []byte("\r\n"))
+	c.lines += bytes.Count(p, []byte("\n")) // a CRLF may straddle two writes
 	return len(p), nil
 }
 func (c *countingWriter) Flush() {}

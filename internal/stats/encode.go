@@ -24,19 +24,44 @@ func (h *Histogram) Encode() string {
 	return b.String()
 }
 
-// AddEncoded adds an encoded histogram (Encode) to h.
+// AddEncoded adds an encoded histogram (Encode) to h. It parses by hand:
+// a month's summary decodes thousands of them.
 func (h *Histogram) AddEncoded(s string) error {
-	if s == "" {
-		return nil
-	}
-	for _, pair := range strings.Split(s, ",") {
-		bs, ns, ok := strings.Cut(pair, ":")
-		b, err1 := strconv.Atoi(bs)
-		n, err2 := strconv.ParseInt(ns, 10, 64)
-		if !ok || err1 != nil || err2 != nil || b < 0 || b > MaxBucket {
-			return fmt.Errorf("stats: malformed histogram entry %q", pair)
+	bad := func() error { return fmt.Errorf("stats: malformed histogram %q", s) }
+	for i := 0; i < len(s); {
+		b, j := 0, i
+		for ; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+			if b = b*10 + int(s[j]-'0'); b > MaxBucket {
+				return bad()
+			}
+		}
+		if j == i || j == len(s) || s[j] != ':' {
+			return bad()
+		}
+		j++
+		neg := j < len(s) && s[j] == '-'
+		if neg {
+			j++
+		}
+		var n int64
+		k := j
+		for ; j < len(s) && s[j] >= '0' && s[j] <= '9' && j-k < 18; j++ {
+			n = n*10 + int64(s[j]-'0')
+		}
+		if j == k {
+			return bad()
+		}
+		if neg {
+			n = -n
 		}
 		h[b] += n
+		if j < len(s) {
+			if s[j] != ',' || j+1 == len(s) {
+				return bad()
+			}
+			j++
+		}
+		i = j
 	}
 	return nil
 }

@@ -46,7 +46,11 @@ func (s *Store) filterHistory(where *strings.Builder, args *[]any, f dialog.List
 	if s.engine == Postgres {
 		*args = append(*args, strings.Join(words, " "))
 		n := len(*args)
-		fmt.Fprintf(where, ` AND d.id IN (SELECT m.dialog_id FROM messages m WHERE m.kind = 'text' AND %s @@ (plainto_tsquery('russian', $%d) || plainto_tsquery('english', $%d)))`,
+		// OFFSET 0 keeps the planner from turning the lookup into a join
+		// driven from the recent dialogs, which recomputed the vector of
+		// every message of every dialog it walked (1.8 s for a rare word
+		// among 50,000 messages): the index finds the matches once.
+		fmt.Fprintf(where, ` AND d.id IN (SELECT m.dialog_id FROM messages m WHERE m.kind = 'text' AND %s @@ (plainto_tsquery('russian', $%d) || plainto_tsquery('english', $%d)) OFFSET 0)`,
 			ftsVector, n, n)
 		return
 	}

@@ -1,7 +1,7 @@
 // The audit log: every settings change (lines, channels, users, roles,
 // teams, the workspace), newest first, read-only, a page at a time.
 import { api, q } from './api.js';
-import { h, add, replace } from './dom.js';
+import { h, replace, showPage } from './dom.js';
 import { t, fmtDateTime } from './i18n.js';
 
 const ENTITIES = ['line', 'channel', 'user', 'role', 'team', 'workspace'];
@@ -44,12 +44,8 @@ export function mount(root) {
       ]);
       if (us) names = new Map(us.users.map((u) => [u.id, u.name]));
       if (!alive || my !== seq) return;
-      if (fresh) replace(rows);
-      add(rows, r.entries.map(row));
       cursor = r.next_cursor || '';
-      more.hidden = !cursor;
-      empty.hidden = rows.childElementCount > 0;
-      table.hidden = !empty.hidden;
+      showPage({ rows, table, empty, more }, r.entries.map(row), fresh, !!cursor);
     } catch (e) {
       if (!alive || my !== seq) return;
       error.textContent = e.message;

@@ -118,3 +118,14 @@ export function modal(title, body, { testid, onClose, wide } = {}) {
   dlg.showModal();
   return { el: dlg, close };
 }
+
+// showPage puts one page of a paged list into its table: the rows (a fresh
+// page replaces them), the "more" button, and the empty note instead of an
+// empty table.
+export function showPage({ rows, table, empty, more }, nodes, fresh, hasMore) {
+  if (fresh) replace(rows);
+  add(rows, nodes);
+  more.hidden = !hasMore;
+  empty.hidden = rows.childElementCount > 0;
+  table.hidden = !empty.hidden;
+}

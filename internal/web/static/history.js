@@ -3,7 +3,7 @@
 // operator, status, period, rating, customer and full text, a page at a
 // time, and exported as CSV with the same filters.
 import { api, q } from './api.js';
-import { h, add, replace } from './dom.js';
+import { h, replace, showPage } from './dom.js';
 import { t, fmtDateTime } from './i18n.js';
 
 const PAGE = 50;
@@ -85,12 +85,8 @@ export function mount(root, ctx) {
     try {
       const page = await api('GET', '/api/v1/dialogs' + q({ ...f, limit: PAGE, cursor }));
       if (!alive || my !== seq) return;
-      if (fresh) replace(rows);
-      add(rows, page.dialogs.map(row));
       cursor = page.next_cursor || '';
-      more.hidden = !cursor;
-      empty.hidden = rows.childElementCount > 0;
-      table.hidden = !empty.hidden;
+      showPage({ rows, table, empty, more }, page.dialogs.map(row), fresh, !!cursor);
     } catch (e) {
       if (!alive || my !== seq) return;
       error.textContent = e.message;
