@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"iter"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,31 +176,15 @@ func runLatency(ctx context.Context, e *env, res *Result) error {
 	}
 	readers.Wait()
 
-	d := &DeliveryResult{Sockets: len(screens), Dialogs: cfg.Customers, Expected: want, OwnOnly: perMessage == 1}
-	var toScreen, fromAck []time.Duration
-	counted := map[int]bool{}
-	for _, s := range screens {
+	socks := make([]iter.Seq2[int, time.Duration], len(screens))
+	for i, s := range screens {
 		if s.dropped {
 			res.Errors["socket_dropped"]++
 		}
-		for seq, at := range s.arrived {
-			if acked[seq] == 0 {
-				continue // the request failed or timed out: not counted
-			}
-			if perMessage == 1 && counted[seq] {
-				continue
-			}
-			counted[seq] = true
-			d.Delivered++
-			toScreen = append(toScreen, at-sent[seq])
-			lag := at - acked[seq]
-			if lag < 0 {
-				d.BeforeAck++
-				lag = 0
-			}
-			fromAck = append(fromAck, lag)
-		}
+		socks[i] = maps.All(s.arrived)
 	}
+	d, toScreen, fromAck := deliveries(socks, sent, acked, perMessage == 1)
+	d.Sockets, d.Dialogs, d.Expected = len(screens), cfg.Customers, want
 	if miss := want - d.Delivered; miss > 0 {
 		res.Errors["missing_events"] += miss
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
@@ -249,7 +250,7 @@ func runWidgetLatency(ctx context.Context, e *env, res *Result) error {
 	for wait := time.Now().Add(cfg.Timeout); got.Load() < o.OK && time.Now().Before(wait) && ctx.Err() == nil; {
 		time.Sleep(5 * time.Millisecond)
 	}
-	d, toVisitor, fromAck := deliveries([]*arrivals{fwd}, sent, acked, false)
+	d, toVisitor, fromAck := deliveries([]iter.Seq2[int, time.Duration]{fwd.all}, sent, acked, false)
 	d.Sockets, d.Dialogs, d.Expected = n, n, o.OK
 	wr.Replies = d
 	res.Elapsed = round3(o.Elapsed.Seconds())
@@ -283,7 +284,11 @@ func runWidgetLatency(ctx context.Context, e *env, res *Result) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	closeAll()
-	d, toScreen, fromAck := deliveries(rev, sent, acked, ownOnly)
+	socks := make([]iter.Seq2[int, time.Duration], len(rev))
+	for i, a := range rev {
+		socks[i] = a.all
+	}
+	d, toScreen, fromAck := deliveries(socks, sent, acked, ownOnly)
 	d.Sockets, d.Dialogs, d.Expected = len(screens), n, want
 	wr.VisitorMessages = d
 	res.addThroughput("visitor_messages", o.OK, o.Elapsed)
@@ -298,17 +303,26 @@ func runWidgetLatency(ctx context.Context, e *env, res *Result) error {
 	return nil
 }
 
+// all yields each message's first arrival on the socket (seq, time since
+// t0).
+func (a *arrivals) all(yield func(int, time.Duration) bool) {
+	for seq := range a.at {
+		if at := time.Duration(a.at[seq].Load()); at != 0 && !yield(seq, at) {
+			return
+		}
+	}
+}
+
 // deliveries collects the arrivals of acknowledged messages on every
 // socket: their latency from sending and from the acknowledgement (0 when
 // the frame came first). With once, a message counts on one socket only.
-func deliveries(socks []*arrivals, sent, acked []time.Duration, once bool) (d *DeliveryResult, fromSend, fromAck []time.Duration) {
+func deliveries(socks []iter.Seq2[int, time.Duration], sent, acked []time.Duration, once bool) (d *DeliveryResult, fromSend, fromAck []time.Duration) {
 	d = &DeliveryResult{OwnOnly: once}
 	counted := make([]bool, len(sent))
 	for _, s := range socks {
-		for seq := range s.at {
-			at := time.Duration(s.at[seq].Load())
-			if at == 0 || acked[seq] == 0 || (once && counted[seq]) {
-				continue // not arrived, or the request failed or timed out: not counted
+		for seq, at := range s {
+			if acked[seq] == 0 || (once && counted[seq]) {
+				continue // the request failed or timed out: not counted
 			}
 			counted[seq] = true
 			d.Delivered++
